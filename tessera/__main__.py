@@ -1,0 +1,3 @@
+from tessera.platform.cli import main
+
+main()
