@@ -29,14 +29,14 @@ def redis_url(settings: Settings) -> str:
     return f"unix://{settings.embedded_redis_socket}"
 
 
-def connect(url: str) -> redis.Redis[bytes]:
+def connect(url: str) -> redis.Redis:
     """A client for ``url``; connects lazily, on the first command."""
     return redis.Redis.from_url(
         url, socket_connect_timeout=3, socket_timeout=10, health_check_interval=30
     )
 
 
-def check(client: redis.Redis[bytes], url: str) -> None:
+def check(client: redis.Redis, url: str) -> None:
     """Raise :class:`RedisUnavailable` with one clear line if Redis does not answer."""
     try:
         client.ping()

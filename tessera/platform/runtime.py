@@ -35,7 +35,7 @@ class Platform:
         self.instance_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     @cached_property
-    def redis(self) -> redis.Redis[bytes]:
+    def redis(self) -> redis.Redis:
         return broker.connect(self.redis_url)
 
     def queue(self) -> Queue:
