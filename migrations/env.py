@@ -16,8 +16,8 @@ target_metadata = Base.metadata
 
 
 def _platform_tables_only(name: str | None, type_: str, parent_names: object) -> bool:
-    # App tables (x_*) belong to the definitions engine, not to these migrations.
-    return not (type_ == "table" and name is not None and name.startswith("x_"))
+    # App tables (x_*, and xt_* moved aside by a drop) belong to the definitions engine.
+    return not (type_ == "table" and name is not None and name.startswith(("x_", "xt_")))
 
 
 def run_migrations_online() -> None:

@@ -15,6 +15,7 @@ import click
 import sqlalchemy as sa
 
 from tessera.platform import broker, migrate, passwords
+from tessera.platform.cli_apps import app_group
 from tessera.platform.config import ConfigError, Settings, load_settings
 from tessera.platform.db import DatabaseUnavailable, check_database, create_db_engine
 from tessera.platform.models import User
@@ -210,6 +211,9 @@ def admin_create(email: str, name: str, password: str) -> None:
             )
         )
     click.echo(f"created system administrator {email}")
+
+
+cli.add_command(app_group)
 
 
 def main() -> None:

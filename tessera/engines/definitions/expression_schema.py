@@ -1,0 +1,187 @@
+"""The adapter from a compiled app to the expression language's view of it.
+
+``tessera.engines.expressions.schema`` is the contract; this module is the only place that
+knows both sides.  Every entity gets its system fields, and the platform's ``user`` and
+``department`` entities are included so paths like ``owner.name`` type-check.
+"""
+
+from __future__ import annotations
+
+from tessera.engines.definitions import naming
+from tessera.engines.definitions.model import AppModel, EntityModel, FieldModel
+from tessera.engines.expressions.schema import (
+    EntitySpec,
+    ExprSchema,
+    FieldSpec,
+    Relation,
+    ValueType,
+)
+
+#: the platform tables the ``user`` and ``department`` entities read (its migrations own them)
+PLATFORM_ENTITIES = {"user": "users", "department": "departments"}
+
+
+def _system_fields(entity: EntityModel | None) -> dict[str, FieldSpec]:
+    fields = {
+        "id": FieldSpec("id", ValueType.NUMBER, {"en": "ID", "zh-CN": "编号"}, column="id"),
+        "created_at": FieldSpec(
+            "created_at",
+            ValueType.DATETIME,
+            {"en": "Created at", "zh-CN": "创建时间"},
+            column="created_at",
+        ),
+        "updated_at": FieldSpec(
+            "updated_at",
+            ValueType.DATETIME,
+            {"en": "Updated at", "zh-CN": "更新时间"},
+            column="updated_at",
+        ),
+        "created_by": FieldSpec(
+            "created_by",
+            ValueType.USER,
+            {"en": "Created by", "zh-CN": "创建人"},
+            column="created_by",
+            relation=Relation.LINK,
+            target="user",
+        ),
+        "updated_by": FieldSpec(
+            "updated_by",
+            ValueType.USER,
+            {"en": "Updated by", "zh-CN": "更新人"},
+            column="updated_by",
+            relation=Relation.LINK,
+            target="user",
+        ),
+        "owner": FieldSpec(
+            "owner",
+            ValueType.USER,
+            {"en": "Owner", "zh-CN": "负责人"},
+            column="owner_id",
+            relation=Relation.LINK,
+            target="user",
+        ),
+        "version": FieldSpec(
+            "version", ValueType.NUMBER, {"en": "Version", "zh-CN": "版本"}, column="version"
+        ),
+    }
+    if entity is not None and entity.parent is not None:
+        fields["parent"] = FieldSpec(
+            "parent",
+            ValueType.RECORD,
+            {"en": "Parent"},
+            column="parent_id",
+            relation=Relation.LINK,
+            target=entity.parent,
+        )
+    return fields
+
+
+def _field_spec(app: AppModel, entity: EntityModel, f: FieldModel) -> FieldSpec:
+    labels = {k or "en": v for k, v in f.labels.items()}
+    kind, spec = f.kind, f.spec
+    key = f.key
+    scale = spec.get("_stored", spec).get("scale") if spec.get("_stored", spec) else None
+    if f.type in ("user", "department"):
+        return FieldSpec(
+            key,
+            labels=labels,
+            value_type=kind.value_type,
+            column=f.key,
+            relation=Relation.LINK,
+            target=f.type,
+        )
+    if f.type == "link":
+        return FieldSpec(
+            key,
+            labels=labels,
+            value_type=ValueType.RECORD,
+            column=f.key,
+            relation=Relation.LINK,
+            target=f.target,
+        )
+    if f.type == "multi_link":
+        junction = (naming.junction_table(app.key, entity.key, f.key), "source_id", "target_id")
+        return FieldSpec(
+            key,
+            labels=labels,
+            value_type=ValueType.LIST,
+            relation=Relation.MULTI_LINK,
+            target=f.target,
+            junction=junction,
+        )
+    if f.type == "child_table":
+        return FieldSpec(
+            key,
+            labels=labels,
+            value_type=ValueType.LIST,
+            relation=Relation.CHILDREN,
+            target=f.target,
+            remote_column="parent_id",
+        )
+    options = tuple(o if isinstance(o, str) else o["key"] for o in spec.get("options", ()))
+    return FieldSpec(
+        key,
+        labels=labels,
+        value_type=kind.value_type_of(spec),
+        column=f.columns[0] if f.columns else None,
+        options=options,
+        scale=scale if isinstance(scale, int) else None,
+    )
+
+
+def to_expr_schema(app: AppModel) -> ExprSchema:
+    """The expression language's schema of ``app`` (plus ``user`` and ``department``)."""
+    entities: dict[str, EntitySpec] = {}
+    for entity in app.entities:
+        fields = _system_fields(entity)
+        fields.update({f.key: _field_spec(app, entity, f) for f in entity.fields})
+        labels = {k or "en": v for k, v in entity.labels.items()}
+        entities[entity.key] = EntitySpec(entity.key, entity.table, fields, labels)
+    # records that link here: REVERSE relations named <entity>__<link field>
+    for entity in app.entities:
+        for f in entity.fields:
+            if f.type == "link" and f.target in entities:
+                target = entities[f.target]
+                reverse = FieldSpec(
+                    f"{entity.key}__{f.key}",
+                    ValueType.LIST,
+                    relation=Relation.REVERSE,
+                    target=entity.key,
+                    remote_column=f.key,
+                )
+                entities[f.target] = EntitySpec(
+                    target.key, target.table, {**target.fields, reverse.key: reverse}, target.labels
+                )
+    entities["user"] = EntitySpec(
+        "user",
+        PLATFORM_ENTITIES["user"],
+        {
+            "id": FieldSpec("id", ValueType.NUMBER, column="id"),
+            "name": FieldSpec(
+                "name", ValueType.TEXT, {"en": "Name", "zh-CN": "姓名"}, column="name"
+            ),
+            "email": FieldSpec(
+                "email", ValueType.TEXT, {"en": "Email", "zh-CN": "邮箱"}, column="email"
+            ),
+            "department": FieldSpec(
+                "department",
+                ValueType.DEPARTMENT,
+                column="department_id",
+                relation=Relation.LINK,
+                target="department",
+            ),
+        },
+        {"en": "User", "zh-CN": "用户"},
+    )
+    entities["department"] = EntitySpec(
+        "department",
+        PLATFORM_ENTITIES["department"],
+        {
+            "id": FieldSpec("id", ValueType.NUMBER, column="id"),
+            "name": FieldSpec(
+                "name", ValueType.TEXT, {"en": "Name", "zh-CN": "名称"}, column="name"
+            ),
+        },
+        {"en": "Department", "zh-CN": "部门"},
+    )
+    return ExprSchema(entities)

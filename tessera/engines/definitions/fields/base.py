@@ -1,0 +1,284 @@
+"""What every field type defines, in one place per type: storage, validation, defaults,
+display, filter operators, import/export and demo values.
+
+A field type is a stateless object; the field's own settings (``options``, ``scale`` …) are
+passed in as ``spec``, the field's mapping from the definition.  Values handed to
+:meth:`FieldType.validate` come from forms and APIs (already JSON-decoded); values handed to
+:meth:`FieldType.from_import` are cell text from CSV/XLSX files, written the way people write
+them in spreadsheets, including Chinese Excel habits (``是/否``, ``2024/3/5``, ``¥1,234.50``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import re
+import unicodedata
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar, Literal
+
+import sqlalchemy as sa
+from babel import Locale, UnknownLocaleError
+
+from tessera.engines.expressions.schema import ValueType
+
+Spec = Mapping[str, Any]
+Storage = Literal["column", "columns", "junction", "children"]
+Exported = str | int | float | bool | None
+
+TEXT_OPS = (
+    "eq",
+    "ne",
+    "contains",
+    "not_contains",
+    "starts_with",
+    "ends_with",
+    "in",
+    "not_in",
+    "is_empty",
+    "is_not_empty",
+)
+ORDER_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "between", "is_empty", "is_not_empty")
+DATE_OPS = (*ORDER_OPS, "in_last_days", "in_next_days", "today", "this_week", "this_month")
+CHOICE_OPS = ("eq", "ne", "in", "not_in", "is_empty", "is_not_empty")
+MULTI_OPS = ("has_any", "has_all", "has_none", "is_empty", "is_not_empty")
+EMPTY_OPS = ("is_empty", "is_not_empty")
+
+
+class InvalidValue(ValueError):
+    """A value a field cannot hold; ``str(error)`` is a sentence for the person who entered it."""
+
+
+class FieldType:
+    """Base class: a single nullable column whose Python value is stored as is."""
+
+    name: ClassVar[str]
+    value_type: ClassVar[ValueType]
+    storage: ClassVar[Storage] = "column"
+    operators: ClassVar[tuple[str, ...]] = EMPTY_OPS
+    #: computed types are never entered by users; their column holds a stored result
+    computed: ClassVar[bool] = False
+    #: types whose column can carry an index / unique constraint
+    indexable: ClassVar[bool] = True
+
+    def value_type_of(self, spec: Spec) -> ValueType:
+        """The formula type of this field's values (computed types depend on their result)."""
+        return self.value_type
+
+    # -- storage ---------------------------------------------------------------------------
+    def sql_type(self, spec: Spec) -> sa.types.TypeEngine[Any]:
+        raise NotImplementedError(self.name)
+
+    def column_names(self, spec: Spec) -> tuple[str, ...]:
+        return (spec["key"],) if self.storage == "column" else ()
+
+    def columns(self, spec: Spec) -> list[sa.Column[Any]]:
+        """The columns of this field in its entity's table (all nullable: ``required`` is a
+        form rule, so adding a required field to a table with rows never fails)."""
+        return [
+            sa.Column(name, self.sql_type(spec), nullable=True) for name in self.column_names(spec)
+        ]
+
+    def to_columns(self, spec: Spec, value: Any) -> dict[str, Any]:
+        """A validated value as column values of a row."""
+        names = self.column_names(spec)
+        return {names[0]: value} if names else {}
+
+    def from_columns(self, spec: Spec, row: Mapping[str, Any]) -> Any:
+        """The field's value read back from a database row."""
+        names = self.column_names(spec)
+        return row[names[0]] if names else None
+
+    # -- values ----------------------------------------------------------------------------
+    def validate(self, spec: Spec, value: Any) -> Any:
+        """Return ``value`` in its canonical form or raise :class:`InvalidValue`."""
+        return value
+
+    def check(self, spec: Spec, value: Any) -> tuple[Any, str | None]:
+        """``(value, None)`` when valid, ``(None, message)`` otherwise."""
+        try:
+            return self.validate(spec, value), None
+        except InvalidValue as error:
+            return None, str(error)
+
+    def default(self, spec: Spec, now: dt.datetime | None = None) -> Any:
+        """The value a new record starts with: the field's ``default`` (validated) or None."""
+        if spec.get("default") is None:
+            return None
+        return self.validate(spec, spec["default"])
+
+    def format(self, spec: Spec, value: Any, locale: str = "en") -> str:
+        """The value as display text in ``locale``."""
+        return "" if value is None else str(value)
+
+    def to_export(self, spec: Spec, value: Any) -> Exported:
+        """The value as one spreadsheet cell."""
+        if value is None or isinstance(value, str | int | float | bool):
+            return value
+        return str(value)
+
+    def from_import(self, spec: Spec, text: Any) -> Any:
+        """A spreadsheet cell (text, or a number/date from XLSX) as a valid value."""
+        if text is None or (isinstance(text, str) and not text.strip()):
+            return None
+        return self.validate(spec, text.strip() if isinstance(text, str) else text)
+
+    def demo_value(self, spec: Spec, rng: random.Random) -> Any:
+        return None
+
+
+# -- helpers shared by the field types ------------------------------------------------------
+
+_CURRENCY_MARKS = re.compile(r"^(?:[A-Z]{3}|RMB)\s*|\s*(?:[A-Z]{3}|RMB|元)$|[¥$€£]")
+
+
+def babel_locale(locale: str) -> Locale:
+    try:
+        return Locale.parse(locale, sep="-")
+    except (ValueError, UnknownLocaleError):
+        return Locale.parse("en")
+
+
+def normalise(text: str) -> str:
+    """Full-width digits, letters and punctuation (常见于中文输入法) as ASCII; trimmed."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def parse_decimal(value: Any, what: str = "a number") -> Decimal:
+    """``1,234.50``, ``¥1,234.50``, ``(12)``, ``１２３`` … as a Decimal."""
+    if isinstance(value, bool):
+        raise InvalidValue(f"“{value}” is not {what}")
+    if isinstance(value, int | Decimal):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if not isinstance(value, str):
+        raise InvalidValue(f"“{value}” is not {what}")
+    text = _CURRENCY_MARKS.sub("", normalise(value)).replace(",", "").replace(" ", "")
+    negative = text.startswith("(") and text.endswith(")")
+    text = text.strip("()")
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise InvalidValue(f"“{value}” is not {what}") from None
+    if not number.is_finite():
+        raise InvalidValue(f"“{value}” is not {what}")
+    return -number if negative else number
+
+
+def quantize(number: Decimal, precision: int, scale: int, original: Any) -> Decimal:
+    """Round to ``scale`` places and refuse numbers with more whole digits than fit."""
+    result = number.quantize(Decimal(1).scaleb(-scale))
+    if result.adjusted() >= precision - scale:
+        raise InvalidValue(
+            f"“{original}” is too large: "
+            f"at most {precision - scale} digits before the decimal point"
+        )
+    return result
+
+
+_DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_COMPACT_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def parse_date(value: Any) -> dt.date:
+    """ISO dates, ``2024/3/5``, ``2024.3.5``, ``2024年3月5日``, ``20240305``, Excel serials."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 2958466:
+        return EXCEL_EPOCH + dt.timedelta(days=int(value))
+    if not isinstance(value, str):
+        raise InvalidValue(f"“{value}” is not a date")
+    text = normalise(value).split("T")[0].split(" ")[0]
+    match = _DATE_RE.match(text) or _COMPACT_DATE_RE.match(text)
+    if match:
+        try:
+            return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+        except ValueError:
+            pass
+    elif text.isdigit() and 0 < int(text) < 2958466:
+        return EXCEL_EPOCH + dt.timedelta(days=int(text))
+    raise InvalidValue(f"“{value}” is not a date; write it like 2024-03-05")
+
+
+_TIME_RE = re.compile(r"^(\d{1,2})[:：时](\d{2})(?:[:：分](\d{2})(?:\.(\d{1,6}))?)?秒?$")
+
+
+def parse_time(value: Any) -> dt.time:
+    if isinstance(value, dt.datetime):
+        return value.time()
+    if isinstance(value, dt.time):
+        return value
+    if not isinstance(value, str):
+        raise InvalidValue(f"“{value}” is not a time of day")
+    match = _TIME_RE.match(normalise(value))
+    try:
+        if match:
+            micro = int((match.group(4) or "0").ljust(6, "0"))
+            return dt.time(
+                int(match.group(1)), int(match.group(2)), int(match.group(3) or 0), micro
+            )
+    except ValueError:
+        pass
+    raise InvalidValue(f"“{value}” is not a time of day; write it like 14:30")
+
+
+def parse_datetime(value: Any) -> dt.datetime:
+    """An aware datetime in UTC; text without an offset is read as UTC."""
+    if isinstance(value, dt.datetime):
+        result = value
+    elif isinstance(value, str):
+        text = normalise(value)
+        try:
+            result = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            parts = re.split(r"[\sT]+", text, maxsplit=1)
+            day = parse_date(parts[0])
+            clock = parse_time(parts[1]) if len(parts) > 1 else dt.time()
+            result = dt.datetime.combine(day, clock)
+    elif isinstance(value, dt.date):
+        result = dt.datetime.combine(value, dt.time())
+    else:
+        raise InvalidValue(f"“{value}” is not a date and time")
+    if result.tzinfo is None:
+        return result.replace(tzinfo=dt.UTC)
+    return result.astimezone(dt.UTC)
+
+
+def require_text(value: Any, what: str = "text") -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return str(value)
+    raise InvalidValue(f"“{value}” is not {what}")
+
+
+def option_keys(spec: Spec) -> tuple[str, ...]:
+    return tuple(o if isinstance(o, str) else o["key"] for o in spec.get("options", ()))
+
+
+def option_label(spec: Spec, key: str, locale: str) -> str:
+    for option in spec.get("options", ()):
+        if isinstance(option, dict) and option["key"] == key and "label" in option:
+            return pick_label(option["label"], locale, key)
+    return key
+
+
+def pick_label(label: Any, locale: str, fallback: str) -> str:
+    """A label in ``locale``, else its language, else English, else any, else ``fallback``."""
+    if isinstance(label, str):
+        return label
+    if not isinstance(label, dict) or not label:
+        return fallback
+    language = locale.split("-")[0]
+    for candidate in (locale, language, "en"):
+        if candidate in label:
+            return str(label[candidate])
+    for key, text in label.items():
+        if key.split("-")[0] == language:
+            return str(text)
+    return str(next(iter(label.values())))

@@ -1,0 +1,131 @@
+"""Boolean, single select and multi select field types.
+
+Select fields store option keys, never labels, so relabelling an option is not a data change.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import sqlalchemy as sa
+
+from tessera.engines.definitions.fields.base import (
+    CHOICE_OPS,
+    MULTI_OPS,
+    Exported,
+    FieldType,
+    InvalidValue,
+    Spec,
+    normalise,
+    option_keys,
+    option_label,
+    pick_label,
+)
+from tessera.engines.expressions.schema import ValueType
+
+_TRUE = {"true", "yes", "y", "1", "on", "是", "真", "对", "√", "✓", "✔", "t"}
+_FALSE = {"false", "no", "n", "0", "off", "否", "假", "错", "×", "✗", "✘", "f"}
+
+
+class Boolean(FieldType):
+    name = "boolean"
+    value_type = ValueType.BOOLEAN
+    operators = ("eq", "ne", "is_empty", "is_not_empty")
+
+    def sql_type(self, spec: Spec) -> sa.types.TypeEngine[Any]:
+        return sa.Boolean(create_constraint=False)
+
+    def validate(self, spec: Spec, value: Any) -> Any:
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str):
+            text = normalise(value).lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+        raise InvalidValue(f"“{value}” is not yes or no")
+
+    def format(self, spec: Spec, value: Any, locale: str = "en") -> str:
+        if value is None:
+            return ""
+        words = {"zh": ("是", "否")}.get(locale.split("-")[0], ("Yes", "No"))
+        return words[0] if value else words[1]
+
+    def demo_value(self, spec: Spec, rng: random.Random) -> Any:
+        return rng.random() < 0.5
+
+
+def _match_option(spec: Spec, value: Any) -> str:
+    """An option key from its key or from one of its labels (imports carry labels)."""
+    keys = option_keys(spec)
+    text = normalise(value) if isinstance(value, str) else value
+    if text in keys:
+        return str(text)
+    for option in spec.get("options", ()):
+        if isinstance(option, dict) and "label" in option:
+            labels = (
+                option["label"].values() if isinstance(option["label"], dict) else [option["label"]]
+            )
+            if text in labels:
+                return str(option["key"])
+    raise InvalidValue(f"“{value}” is not one of the options: {', '.join(keys)}")
+
+
+class Select(FieldType):
+    name = "select"
+    value_type = ValueType.SELECT
+    operators = CHOICE_OPS
+
+    def sql_type(self, spec: Spec) -> sa.types.TypeEngine[Any]:
+        return sa.String(64)
+
+    def validate(self, spec: Spec, value: Any) -> Any:
+        return None if value is None else _match_option(spec, value)
+
+    def format(self, spec: Spec, value: Any, locale: str = "en") -> str:
+        return "" if value is None else option_label(spec, value, locale)
+
+    def demo_value(self, spec: Spec, rng: random.Random) -> Any:
+        return rng.choice(option_keys(spec))
+
+
+class MultiSelect(FieldType):
+    """A JSON list of option keys, in the order the options are defined."""
+
+    name = "multi_select"
+    value_type = ValueType.MULTISELECT
+    operators = MULTI_OPS
+    indexable = False
+
+    def sql_type(self, spec: Spec) -> sa.types.TypeEngine[Any]:
+        return sa.JSON()
+
+    def validate(self, spec: Spec, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = [
+                part for part in normalise(value).replace("，", ",").replace(";", ",").split(",")
+            ]
+            value = [part.strip() for part in value if part.strip()]
+        if not isinstance(value, list | tuple):
+            raise InvalidValue(f"“{value}” is not a list of options")
+        chosen = {_match_option(spec, item) for item in value}
+        return [key for key in option_keys(spec) if key in chosen]
+
+    def format(self, spec: Spec, value: Any, locale: str = "en") -> str:
+        return ", ".join(option_label(spec, key, locale) for key in value or ())
+
+    def to_export(self, spec: Spec, value: Any) -> Exported:
+        return None if value is None else ", ".join(value)
+
+    def demo_value(self, spec: Spec, rng: random.Random) -> Any:
+        keys = option_keys(spec)
+        return [k for k in keys if rng.random() < 0.5] or [keys[0]]
+
+
+__all__ = ["Boolean", "MultiSelect", "Select", "pick_label"]

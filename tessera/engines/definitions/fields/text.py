@@ -1,0 +1,139 @@
+"""Text-like field types: text, long text, rich text, email, phone and URL."""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Any, ClassVar
+from urllib.parse import urlsplit
+
+import nh3
+import sqlalchemy as sa
+
+from tessera.engines.definitions.fields.base import (
+    TEXT_OPS,
+    FieldType,
+    InvalidValue,
+    Spec,
+    normalise,
+    require_text,
+)
+from tessera.engines.expressions.schema import ValueType
+
+_WORDS = ("alpha", "delta", "harbor", "lotus", "maple", "nova", "orbit", "summit", "华东", "星辰")
+
+
+class Text(FieldType):
+    name = "text"
+    value_type = ValueType.TEXT
+    operators: ClassVar[tuple[str, ...]] = TEXT_OPS
+    default_length: ClassVar[int] = 255
+
+    def max_length(self, spec: Spec) -> int:
+        return int(spec.get("max_length", self.default_length))
+
+    def sql_type(self, spec: Spec) -> sa.types.TypeEngine[Any]:
+        return sa.String(self.max_length(spec))
+
+    def validate(self, spec: Spec, value: Any) -> Any:
+        if value is None:
+            return None
+        text = require_text(value)
+        if len(text) > self.max_length(spec):
+            raise InvalidValue(f"this text is too long: at most {self.max_length(spec)} characters")
+        return text
+
+    def demo_value(self, spec: Spec, rng: random.Random) -> Any:
+        return f"{rng.choice(_WORDS)} {rng.randint(1, 999)}"[: self.max_length(spec)]
+
+
+class LongText(Text):
+    name = "long_text"
+    default_length = 1_000_000
+
+    def sql_type(self, spec: Spec) -> sa.types.TypeEngine[Any]:
+        return sa.Text()
+
+    def demo_value(self, spec: Spec, rng: random.Random) -> Any:
+        return "\n".join(" ".join(rng.choice(_WORDS) for _ in range(8)) for _ in range(2))
+
+
+class RichText(LongText):
+    """HTML from the editor, sanitised with nh3 on the way in so stored text is always safe."""
+
+    name = "rich_text"
+    operators: ClassVar[tuple[str, ...]] = ("contains", "not_contains", "is_empty", "is_not_empty")
+
+    def validate(self, spec: Spec, value: Any) -> Any:
+        text = super().validate(spec, value)
+        return None if text is None else nh3.clean(text)
+
+    def format(self, spec: Spec, value: Any, locale: str = "en") -> str:
+        """Display text without markup (the HTML itself is rendered by templates)."""
+        return "" if value is None else re.sub(r"<[^>]+>", "", value)
+
+    def demo_value(self, spec: Spec, rng: random.Random) -> Any:
+        return f"<p><strong>{rng.choice(_WORDS)}</strong> {rng.choice(_WORDS)}</p>"
+
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Email(Text):
+    name = "email"
+    default_length = 254
+
+    def validate(self, spec: Spec, value: Any) -> Any:
+        text = super().validate(spec, value)
+        if text is None:
+            return None
+        text = normalise(text)
+        if not _EMAIL_RE.match(text):
+            raise InvalidValue(f"“{value}” is not an email address")
+        local, domain = text.rsplit("@", 1)
+        return f"{local}@{domain.lower()}"
+
+    def demo_value(self, spec: Spec, rng: random.Random) -> Any:
+        return f"{rng.choice(_WORDS[:8])}{rng.randint(1, 99)}@example.com"
+
+
+_PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-.]{4,30}(?:(?:ext\.?|x|转)\s*[0-9]{1,6})?$")
+
+
+class Phone(Text):
+    name = "phone"
+    default_length = 40
+
+    def validate(self, spec: Spec, value: Any) -> Any:
+        text = super().validate(spec, value)
+        if text is None:
+            return None
+        text = normalise(text)
+        if not _PHONE_RE.match(text):
+            raise InvalidValue(f"“{value}” is not a phone number")
+        return text
+
+    def demo_value(self, spec: Spec, rng: random.Random) -> Any:
+        return f"+86 138 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}"
+
+
+class Url(Text):
+    """http(s) addresses only: ``javascript:`` and ``file:`` links never reach a page."""
+
+    name = "url"
+    default_length = 2048
+
+    def validate(self, spec: Spec, value: Any) -> Any:
+        text = super().validate(spec, value)
+        if text is None:
+            return None
+        text = normalise(text)
+        if "://" not in text and re.match(r"^[\w.-]+\.[a-z]{2,}(/|$)", text, re.I):
+            text = f"https://{text}"
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InvalidValue(f"“{value}” is not a web address (http:// or https://)")
+        return text
+
+    def demo_value(self, spec: Spec, rng: random.Random) -> Any:
+        return f"https://{rng.choice(_WORDS[:8])}.example.com/"

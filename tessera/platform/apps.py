@@ -1,0 +1,314 @@
+"""The app registry: installed apps, their drafts and published versions.
+
+An app's working copy is ``apps.draft``; publishing validates it, plans the schema change
+against the live database, applies it, and stores the definition as a new immutable
+``app_versions`` row — all in one transaction, so a failed publish leaves the tables, the data
+and the version history as they were.  Rolling back publishes an earlier definition as a new
+version (history stays a straight line), and fields that come back find their data again because
+a confirmed drop only moved it aside.
+
+Records services and pages ask :func:`published` for the compiled model and tables of an app's
+live version; that is cached per process by (app, version).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from tessera.engines import definitions as defs
+from tessera.platform.models import App, AppVersion, Department, User, utcnow
+
+EXPORT_FORMAT = "tessera.export/1"
+PLATFORM_TABLES = defs.PlatformTables(users=User.__table__, departments=Department.__table__)  # type: ignore[arg-type]
+
+
+class AppError(Exception):
+    """A registry operation cannot be done; the message says why."""
+
+
+class AppNotFound(AppError):
+    pass
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    app: str
+    version: int
+    plan: list[str]
+    changes: list[str]
+
+
+@dataclass(frozen=True)
+class PublishedApp:
+    """The live version of an app, compiled once per process."""
+
+    key: str
+    version: int
+    model: defs.AppModel
+    metadata: sa.MetaData
+
+    def table(self, entity: str) -> sa.Table:
+        return self.metadata.tables[self.model.entity(entity).table]
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+def _app_row(conn: sa.Connection, key: str) -> sa.Row[Any]:
+    row = conn.execute(sa.select(App.__table__).where(App.key == key)).first()
+    if row is None:
+        raise AppNotFound(f"no app with the key “{key}” is installed")
+    return row
+
+
+def _version_doc(conn: sa.Connection, app_id: int, version: int) -> dict[str, Any]:
+    doc = conn.scalar(
+        sa.select(AppVersion.definition).where(
+            AppVersion.app_id == app_id, AppVersion.version == version
+        )
+    )
+    if doc is None:
+        raise AppError(f"version {version} does not exist")
+    return dict(doc)
+
+
+def list_apps(conn: sa.Connection) -> list[dict[str, Any]]:
+    rows = conn.execute(sa.select(App.__table__).order_by(App.key)).all()
+    return [
+        {
+            "key": r.key,
+            "label": r.label,
+            "published_version": r.published_version,
+            "has_draft_changes": r.draft is not None
+            and (
+                r.published_version is None
+                or r.draft != _version_doc(conn, r.id, r.published_version)
+            ),
+            "template": r.template,
+        }
+        for r in rows
+    ]
+
+
+def history(conn: sa.Connection, key: str) -> list[dict[str, Any]]:
+    app = _app_row(conn, key)
+    rows = conn.execute(
+        sa.select(AppVersion.version, AppVersion.published_at, AppVersion.published_by,
+                  AppVersion.note, AppVersion.plan)
+        .where(AppVersion.app_id == app.id)
+        .order_by(AppVersion.version)
+    ).all()  # fmt: skip
+    return [dict(r._mapping) for r in rows]
+
+
+def version_definition(conn: sa.Connection, key: str, version: int) -> dict[str, Any]:
+    return _version_doc(conn, _app_row(conn, key).id, version)
+
+
+def draft(conn: sa.Connection, key: str) -> dict[str, Any]:
+    app = _app_row(conn, key)
+    if app.draft is not None:
+        return dict(app.draft)
+    if app.published_version is None:
+        raise AppError(f"the app “{key}” has neither a draft nor a published version")
+    return _version_doc(conn, app.id, app.published_version)
+
+
+def diff_versions(conn: sa.Connection, key: str, old: int, new: int) -> list[str]:
+    app = _app_row(conn, key)
+    return [
+        str(c) for c in defs.diff(_version_doc(conn, app.id, old), _version_doc(conn, app.id, new))
+    ]
+
+
+_cache: dict[tuple[str, int], PublishedApp] = {}
+_cache_lock = threading.Lock()
+
+
+def published(conn: sa.Connection, key: str) -> PublishedApp:
+    """The live version of ``key`` (compiled model and tables), cached by version."""
+    app = _app_row(conn, key)
+    if app.published_version is None:
+        raise AppNotFound(f"the app “{key}” has not been published yet")
+    cache_key = (key, int(app.published_version))
+    with _cache_lock:
+        hit = _cache.get(cache_key)
+    if hit is not None:
+        return hit
+    model = defs.compile_app(_version_doc(conn, app.id, app.published_version))
+    live = PublishedApp(key, cache_key[1], model, defs.build_metadata(model, PLATFORM_TABLES))
+    with _cache_lock:
+        for stale in [k for k in _cache if k[0] == key]:
+            del _cache[stale]
+        _cache[cache_key] = live
+    return live
+
+
+# -- changing -------------------------------------------------------------------------------
+
+
+def _check(doc: Any) -> dict[str, Any]:
+    """Upgrade and validate ``doc``; raise InvalidDefinition with every error."""
+    try:
+        upgraded = defs.upgrade(doc)
+    except defs.FormatError as exc:
+        raise defs.InvalidDefinition(
+            [defs.DefinitionError(("format",), str(exc), "format")]
+        ) from None
+    errors = defs.validate(upgraded)
+    if errors:
+        raise defs.InvalidDefinition(errors)
+    return dict(upgraded)
+
+
+def create(
+    conn: sa.Connection, doc: Any, *, template: str | None = None, actor_id: int | None = None
+) -> str:
+    """Add an app with ``doc`` as its draft (not yet published); returns its key."""
+    upgraded = _check(doc)
+    key = upgraded["key"]
+    if conn.scalar(sa.select(App.id).where(App.key == key)) is not None:
+        raise AppError(f"an app with the key “{key}” is installed already")
+    conn.execute(
+        sa.insert(App).values(
+            key=key, label=upgraded["label"] if isinstance(upgraded["label"], dict)
+            else {"en": upgraded["label"]},
+            draft=upgraded, draft_updated_at=utcnow(), template=template, created_by=actor_id,
+        )
+    )  # fmt: skip
+    return str(key)
+
+
+def save_draft(conn: sa.Connection, key: str, doc: Any) -> None:
+    """Replace the draft after validating it; keys of published entities and fields stay."""
+    app = _app_row(conn, key)
+    upgraded = _check(doc)
+    if upgraded["key"] != key:
+        raise AppError(f"the app key cannot change (from “{key}” to “{upgraded['key']}”)")
+    conn.execute(
+        sa.update(App).where(App.id == app.id).values(draft=upgraded, draft_updated_at=utcnow())
+    )
+
+
+def preview(conn: sa.Connection, key: str, doc: Mapping[str, Any] | None = None) -> PublishResult:
+    """What publishing the draft (or ``doc``) would do, without doing it."""
+    app = _app_row(conn, key)
+    new_doc = _check(doc if doc is not None else draft(conn, key))
+    old_doc = _version_doc(conn, app.id, app.published_version) if app.published_version else None
+    old = defs.compile_app(old_doc) if old_doc else None
+    version = (app.published_version or 0) + 1
+    schema_plan = defs.plan(
+        conn, old, defs.compile_app(new_doc), PLATFORM_TABLES, tag=f"v{version}"
+    )
+    changes = [str(c) for c in defs.diff(old_doc, new_doc)] if old_doc else []
+    return PublishResult(key, version, schema_plan.describe(), changes)
+
+
+def publish(
+    engine: sa.Engine,
+    key: str,
+    *,
+    confirm_destructive: bool = False,
+    actor_id: int | None = None,
+    note: str | None = None,
+    doc: Mapping[str, Any] | None = None,
+) -> PublishResult:
+    """Publish the draft (or ``doc``) as the next version, schema change included, atomically.
+
+    Raises :class:`~tessera.engines.definitions.DestructiveChangeRefused` (nothing changed) when
+    the change can lose data and ``confirm_destructive`` is false.
+    """
+    with defs.schema_transaction(engine) as conn:
+        app = _app_row(conn, key)
+        new_doc = _check(doc if doc is not None else draft(conn, key))
+        if new_doc["key"] != key:
+            raise AppError(f"the app key cannot change (from “{key}” to “{new_doc['key']}”)")
+        old_doc = (
+            _version_doc(conn, app.id, app.published_version) if app.published_version else None
+        )
+        if old_doc is not None:
+            renamed = defs.key_changes(old_doc, new_doc)
+            if renamed and not confirm_destructive:
+                raise AppError("; ".join(renamed))
+        old = defs.compile_app(old_doc) if old_doc else None
+        new = defs.compile_app(new_doc)
+        version = (app.published_version or 0) + 1
+        schema_plan = defs.plan(conn, old, new, PLATFORM_TABLES, tag=f"v{version}")
+        defs.apply(conn, schema_plan, confirm_destructive=confirm_destructive)
+        changes = [str(c) for c in defs.diff(old_doc, new_doc)] if old_doc else []
+        described = schema_plan.describe()
+        conn.execute(
+            sa.insert(AppVersion).values(
+                app_id=app.id, version=version, definition=new_doc, plan=described,
+                note=note, published_at=utcnow(), published_by=actor_id,
+            )
+        )  # fmt: skip
+        label = new_doc["label"] if isinstance(new_doc["label"], dict) else {"en": new_doc["label"]}
+        conn.execute(
+            sa.update(App)
+            .where(App.id == app.id)
+            .values(
+                published_version=version, draft=new_doc, draft_updated_at=utcnow(), label=label
+            )
+        )
+    return PublishResult(key, version, described, changes)
+
+
+def rollback(
+    engine: sa.Engine, key: str, version: int, *, confirm_destructive: bool = False,
+    actor_id: int | None = None,
+) -> PublishResult:  # fmt: skip
+    """Publish version ``version``'s definition again, as a new version."""
+    with engine.connect() as conn:
+        doc = version_definition(conn, key, version)
+    return publish(
+        engine, key, doc=doc, confirm_destructive=confirm_destructive, actor_id=actor_id,
+        note=f"rollback to version {version}",
+    )  # fmt: skip
+
+
+def template_path(name: str) -> Path | None:
+    """The definition file of a shipped template (``crm``, ``ma``), if there is one."""
+    if not name.replace("_", "").isalnum():
+        return None
+    candidate = resources.files("tessera") / "app_templates" / name / "app.json"
+    path = Path(str(candidate))
+    return path if path.is_file() else None
+
+
+def read_definition(source: str) -> tuple[dict[str, Any], str | None]:
+    """A definition from a template name or a JSON file; returns (document, template name)."""
+    path = template_path(source)
+    template = source if path else None
+    path = path or Path(source)
+    if not path.is_file():
+        raise AppError(f"“{source}” is neither a template nor a file")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise AppError(f"{path} is not a JSON file: {exc}") from None
+    if isinstance(doc, dict) and doc.get("format") == EXPORT_FORMAT:
+        raise AppError(f"{path} is an export file; use 'tessera app import'")
+    return doc, template
+
+
+def install(
+    engine: sa.Engine, doc: Any, *, template: str | None = None, actor_id: int | None = None
+) -> PublishResult:
+    """Create an app from ``doc`` and publish it as version 1, in one go."""
+    with engine.begin() as conn:
+        key = create(conn, doc, template=template, actor_id=actor_id)
+    try:
+        return publish(engine, key, actor_id=actor_id, note="installed")
+    except Exception:
+        with engine.begin() as conn:  # leave nothing half-installed
+            conn.execute(sa.delete(App).where(App.key == key))
+        raise
