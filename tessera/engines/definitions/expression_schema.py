@@ -2,7 +2,9 @@
 
 ``tessera.engines.expressions.schema`` is the contract; this module is the only place that
 knows both sides.  Every entity gets its system fields, and the platform's ``user`` and
-``department`` entities are included so paths like ``owner.name`` type-check.
+``department`` entities are included so paths like ``owner.name`` type-check.  User and
+department fields are values of their own kind (``owner = CURRENT_USER()`` compares a user with
+a user), not links to records; the expression language still follows them to those entities.
 """
 
 from __future__ import annotations
@@ -41,7 +43,6 @@ def _system_fields(entity: EntityModel | None) -> dict[str, FieldSpec]:
             ValueType.USER,
             {"en": "Created by", "zh-CN": "创建人"},
             column="created_by",
-            relation=Relation.LINK,
             target="user",
         ),
         "updated_by": FieldSpec(
@@ -49,7 +50,6 @@ def _system_fields(entity: EntityModel | None) -> dict[str, FieldSpec]:
             ValueType.USER,
             {"en": "Updated by", "zh-CN": "更新人"},
             column="updated_by",
-            relation=Relation.LINK,
             target="user",
         ),
         "owner": FieldSpec(
@@ -57,7 +57,6 @@ def _system_fields(entity: EntityModel | None) -> dict[str, FieldSpec]:
             ValueType.USER,
             {"en": "Owner", "zh-CN": "负责人"},
             column="owner_id",
-            relation=Relation.LINK,
             target="user",
         ),
         "version": FieldSpec(
@@ -87,7 +86,6 @@ def _field_spec(app: AppModel, entity: EntityModel, f: FieldModel) -> FieldSpec:
             labels=labels,
             value_type=kind.value_type,
             column=f.key,
-            relation=Relation.LINK,
             target=f.type,
         )
     if f.type == "link":
@@ -167,7 +165,6 @@ def to_expr_schema(app: AppModel) -> ExprSchema:
                 "department",
                 ValueType.DEPARTMENT,
                 column="department_id",
-                relation=Relation.LINK,
                 target="department",
             ),
         },

@@ -164,6 +164,8 @@ def _context(conn: sa.Connection, app: str, metadata: sa.MetaData) -> MigrationC
     def include_object(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
         if type_ == "column" and name is not None and name.startswith("_trash_"):
             return False
+        if type_ == "index" and name is not None and name.startswith(naming.SEARCH_PREFIX):
+            return False  # search indexes belong to the records service (forms/search.py)
         if type_ in ("index", "unique_constraint", "foreign_key_constraint") and any(
             c.name.startswith("_trash_") for c in getattr(obj, "columns", ())
         ):

@@ -139,6 +139,15 @@ def compile_app(doc: Mapping[str, Any]) -> AppModel:
     errors = validate(upgraded)
     if errors:
         raise InvalidDefinition(errors)
+    return build_model(upgraded)
+
+
+def build_model(upgraded: Mapping[str, Any]) -> AppModel:
+    """Freeze a structurally valid, upgraded document without validating it again.
+
+    The validator's last phase type-checks expressions against the model of the very document
+    it is validating, so it needs the model before the document is declared valid.
+    """
     by_key = {(e["key"], f["key"]): f for e in upgraded["entities"] for f in e["fields"]}
 
     def find(entity: str, key: str) -> Mapping[str, Any] | None:

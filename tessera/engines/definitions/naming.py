@@ -37,6 +37,15 @@ def junction_table(app: str, entity: str, field: str) -> str:
     return f"x_{app}__{entity}__{field}"
 
 
+#: prefix of full-text search objects (FTS tables, trigram indexes): never part of a schema plan
+SEARCH_PREFIX = "xs_"
+
+
+def search_name(table: str) -> str:
+    """The search table (SQLite FTS5) or index stem (PostgreSQL) of an entity table."""
+    return fit(f"{SEARCH_PREFIX}{table[2:]}")
+
+
 def counter_table(app: str) -> str:
     return f"x_{app}___counters"
 

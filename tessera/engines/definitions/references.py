@@ -1,14 +1,17 @@
-"""Which fields an expression reads, until the expression language's parser takes over.
+"""Which fields an expression reads: the reference and cycle rules of the validator use this.
 
-:func:`formula_references` is the one place that reads expression text here.  It scans for
-identifiers (``amount``, ``account.industry``) outside string literals and skips function
-names and keywords; when ``tessera.engines.expressions`` offers ``references()``, this function
-switches to it and nothing else in the package changes.
+:func:`formula_references` asks the expression language's parser.  Text that does not parse
+yet is scanned for identifiers instead (``amount``, ``account.industry`` outside string
+literals), so the reference rules can still name unknown fields; the validator's expression
+phase reports the syntax error itself.
 """
 
 from __future__ import annotations
 
 import re
+
+from tessera.engines.expressions import ExpressionErrors, parse
+from tessera.engines.expressions.ast import Field, walk
 
 _STRING_RE = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
 _IDENT_RE = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)(\s*\()?")
@@ -24,6 +27,19 @@ RESERVED_KEYS = frozenset(
 
 def formula_references(source: str) -> set[str]:
     """Dotted field paths read by ``source``: ``{"amount", "account.industry"}``."""
+    try:
+        expr = parse(source)
+    except ExpressionErrors:
+        return _scan(source)
+    # ``[Label]`` references need the app's labels; the expression phase resolves and checks them.
+    return {
+        ".".join(node.path)
+        for node in walk(expr.node)
+        if isinstance(node, Field) and source[node.start : node.start + 1] != "["
+    }
+
+
+def _scan(source: str) -> set[str]:
     text = _STRING_RE.sub('""', source)
     found: set[str] = set()
     for match in _IDENT_RE.finditer(text):

@@ -44,8 +44,14 @@ def validate(doc: Any) -> list[DefinitionError]:
         doc = upgrade(doc)
     except FormatError as error:
         return [DefinitionError(("format",), str(error), "format")]
-    errors = schema_errors(doc)
-    return errors or semantic_errors(doc)
+    errors = schema_errors(doc) or semantic_errors(doc)
+    if errors:
+        return errors
+    # Imported here: the expression phase builds the document's model, and model.py imports
+    # this module for compile_app.
+    from tessera.engines.definitions.expression_check import expression_errors
+
+    return expression_errors(doc)
 
 
 # -- JSON Schema ---------------------------------------------------------------------------
@@ -383,7 +389,7 @@ def form_layout(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                 "unknown_tab",
                 f"there is no tab “{section['tab']}”",
             )
-        for p, placement in enumerate(section["fields"]):
+        for p, placement in enumerate(section.get("fields", ())):
             key = placement if isinstance(placement, str) else placement["field"]
             where: Path = ("form", "sections", s, "fields", p)
             where = where if isinstance(placement, str) else (*where, "field")
@@ -455,6 +461,74 @@ def views(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                     ("views", v, "filters", i, "op"),
                     "bad_operator",
                     f"“{flt['op']}” cannot filter a {f['type']} field",
+                )
+
+
+@entity_rule
+def related_lists(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
+    """A form section may list the records of another entity that link to this record (the
+    contacts of an account): ``related.link`` must be a link field of ``related.entity``
+    pointing here, and its columns and sort fields must belong to ``related.entity``."""
+    for s, section in enumerate(entity.get("form", {}).get("sections", ())):
+        for r, related in enumerate(section.get("related", ())):
+            where: Path = ("form", "sections", s, "related", r)
+            other = related["entity"]
+            if other not in ctx.entities:
+                yield (
+                    (*where, "entity"),
+                    "unknown_entity",
+                    f"the related list shows “{other}”, which is not an entity",
+                )
+                continue
+            link = ctx.field(other, related["link"])
+            if link is None or link["type"] != "link" or link["entity"] != entity["key"]:
+                yield (
+                    (*where, "link"),
+                    "bad_related_link",
+                    f"“{related['link']}” is not a link field of “{other}” pointing to "
+                    f"“{entity['key']}”",
+                )
+            refs: list[tuple[Path, str]] = [
+                (("columns", i), key) for i, key in enumerate(related.get("columns", ()))
+            ]
+            refs += [
+                (("sort", i, "field"), s_["field"]) for i, s_ in enumerate(related.get("sort", ()))
+            ]
+            for path, key in refs:
+                if ctx.field(other, key) is None and key not in SYSTEM_FIELDS:
+                    yield (
+                        (*where, *path),
+                        "unknown_field",
+                        f"the related list uses “{key}”, which is not a field of “{other}”",
+                    )
+            if related.get("display") == "timeline":
+                first = next(iter(related.get("sort", ())), None)
+                f = ctx.field(other, first["field"]) if first else None
+                dated = first is not None and (
+                    first["field"] in ("created_at", "updated_at")
+                    or (f is not None and f["type"] in ("date", "datetime"))
+                )
+                if not dated:
+                    yield (
+                        (*where, "sort"),
+                        "bad_timeline",
+                        "a timeline is ordered by a date: sort it first by a date field",
+                    )
+
+
+@entity_rule
+def view_conditions(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
+    """``where`` narrows a view with a formula (``owner = CURRENT_USER()``)."""
+    for v, view in enumerate(entity.get("views", ())):
+        if "where" not in view:
+            continue
+        for ref in sorted(formula_references(view["where"])):
+            _, missing = resolve_path(ctx, entity["key"], ref)
+            if missing is not None:
+                yield (
+                    ("views", v, "where"),
+                    "unknown_field",
+                    f"the condition uses “{ref}”, but there is no field “{missing}”",
                 )
 
 
@@ -575,12 +649,39 @@ def formula_fields(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
 
 
 @entity_rule
+def validation_rules(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
+    """Validation rules (``error_if`` formulas): unique keys, known fields."""
+    rules = entity.get("validations", ())
+    for i in _duplicates([r["key"] for r in rules]):
+        yield (
+            ("validations", i, "key"),
+            "duplicate_key",
+            f"the key “{rules[i]['key']}” is used twice",
+        )
+    for i, rule in enumerate(rules):
+        if "field" in rule and ctx.field(entity["key"], rule["field"]) is None:
+            yield (
+                ("validations", i, "field"),
+                "unknown_field",
+                f"there is no field “{rule['field']}” to show this message on",
+            )
+        for ref in sorted(formula_references(rule["error_if"])):
+            _, missing = resolve_path(ctx, entity["key"], ref)
+            if missing is not None:
+                yield (
+                    ("validations", i, "error_if"),
+                    "unknown_field",
+                    f"the rule uses “{ref}”, but there is no field “{missing}”",
+                )
+
+
+@entity_rule
 def layout_conditions(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
     for s, section in enumerate(entity.get("form", {}).get("sections", ())):
         exprs: list[tuple[Path, str]] = []
         if "visible_if" in section:
             exprs.append((("form", "sections", s, "visible_if"), section["visible_if"]))
-        for p, placement in enumerate(section["fields"]):
+        for p, placement in enumerate(section.get("fields", ())):
             for name in ("visible_if", "read_only_if"):
                 if isinstance(placement, dict) and name in placement:
                     exprs.append((("form", "sections", s, "fields", p, name), placement[name]))
@@ -670,6 +771,21 @@ def default_value(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
     kind = FIELD_TYPES[f["type"]]
     if kind.computed or kind.storage in ("junction", "children"):
         yield ("default",), "no_default", f"a {f['type']} field cannot have a default"
+        return
+    if isinstance(f["default"], dict) and set(f["default"]) == {"formula"}:
+        # a formula default ({"formula": "TODAY() + 30"}) is computed when a record is created
+        source = f["default"]["formula"]
+        if not isinstance(source, str) or not source.strip():
+            yield ("default", "formula"), "bad_default", "the default formula is empty"
+            return
+        for ref in sorted(formula_references(source)):
+            _, missing = resolve_path(ctx, entity["key"], ref)
+            if missing is not None:
+                yield (
+                    ("default", "formula"),
+                    "unknown_field",
+                    f"the default formula uses “{ref}”, but there is no field “{missing}”",
+                )
         return
     if f["type"] in ("date", "datetime") and f["default"] in ("today", "now"):
         return

@@ -169,8 +169,9 @@ def parse_decimal(value: Any, what: str = "a number") -> Decimal:
 
 def quantize(number: Decimal, precision: int, scale: int, original: Any) -> Decimal:
     """Round to ``scale`` places and refuse numbers with more whole digits than fit."""
-    result = number.quantize(Decimal(1).scaleb(-scale))
-    if result.adjusted() >= precision - scale:
+    too_large = number.adjusted() >= precision - scale  # checked first: quantize would raise
+    result = Decimal(0) if too_large else number.quantize(Decimal(1).scaleb(-scale))
+    if too_large or result.adjusted() >= precision - scale:
         raise InvalidValue(
             f"“{original}” is too large: "
             f"at most {precision - scale} digits before the decimal point"

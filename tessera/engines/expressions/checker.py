@@ -1,0 +1,428 @@
+"""The type checker: infers a type for every node against the app's schema.
+
+It turns an :class:`Expression` into a tree of :class:`Typed` nodes that the back ends compile
+from, and collects every problem it can find in one pass (an unknown field does not hide a type
+error elsewhere).  Messages name the field and the types in the words the builder uses.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from . import ast
+from . import types as T
+from .errors import ExpressionError, ExpressionErrors
+from .expression import Expression
+from .names import Segment, Step, resolve, target_of
+from .registry import DIALECTS, REGISTRY, Function
+from .schema import EntitySpec, ExprSchema, Relation
+from .schema import ValueType as V
+
+ARITHMETIC = {"+", "-", "*", "/"}
+COMPARISON = {"=", "<>", "<", "<=", ">", ">="}
+_VERB = {"+": "added to", "-": "subtracted from", "*": "multiplied by", "/": "divided by"}
+_PARAM_WORDS = {
+    "number": "a number",
+    "text": "a text",
+    "textset": "a text or a multiple choice",
+    "cond": "a condition (yes/no)",
+    "date": "a date",
+    "datetime": "a date and time",
+    "scalar": "a single value",
+    "list": "a list of related values (like `line_items.subtotal`)",
+    "records": "related records (like `line_items`)",
+    "any": "a value",
+}
+_ORDINAL = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
+
+
+@dataclass(frozen=True, eq=False)
+class Typed:
+    """A node with its type; fields carry their resolved steps, calls their function."""
+
+    node: ast.Node
+    type: T.Type
+    args: tuple[Typed, ...] = ()
+    steps: tuple[Step, ...] = ()
+    fn: Function | None = None
+    scope: EntitySpec | None = None  # entity the node is evaluated against
+
+
+@dataclass(frozen=True)
+class CheckedExpression:
+    expr: Expression
+    schema: ExprSchema
+    entity: EntitySpec
+    root: Typed
+    needs_loader: bool = False
+    node_count: int = 0
+    types: dict[int, T.Type] = field(default_factory=dict)  # id(ast node) -> type
+
+    @property
+    def type(self) -> T.Type:
+        return self.root.type
+
+
+def subject(t: Typed) -> str:
+    """How a message names an operand: the field, the literal, or its type."""
+    n = t.node
+    if isinstance(n, ast.Field):
+        return f"`{'.'.join(n.path)}` is {T.describe(t.type)}"
+    if isinstance(n, ast.Literal) and isinstance(n.value, str):
+        return f'"{n.value}" is {T.describe(t.type)}'
+    return f"this is {T.describe(t.type)}"
+
+
+def obj(t: Typed) -> str:
+    n = t.node
+    if isinstance(n, ast.Literal) and isinstance(n.value, str):
+        return f'the text "{n.value}"'
+    if isinstance(n, ast.Field):
+        return f"`{'.'.join(n.path)}`, which is {T.describe(t.type)}"
+    return T.describe(t.type)
+
+
+class _Checker:
+    def __init__(self, schema: ExprSchema, need_sql: bool, dialect: str | None) -> None:
+        self.schema = schema
+        self.errors: list[ExpressionError] = []
+        self.need_sql = need_sql
+        self.dialects = {dialect} if dialect else set(DIALECTS)
+        self.needs_loader = False
+        self.count = 0
+
+    def err(self, node: ast.Node, message: str, code: str = "type") -> None:
+        self.errors.append(ExpressionError(code, message, node.start, node.end))
+
+    def visit(self, node: ast.Node, scope: EntitySpec, allow_list: bool = False) -> Typed:
+        self.count += 1
+        out = self._visit(node, scope)
+        if out.type.kind is V.LIST and not allow_list:
+            self.err(node, f"{subject(out)}; use it inside SUM, AVG, COUNT, MAXOF or MINOF", "list")
+            return Typed(node, T.ANY, out.args, out.steps, out.fn, scope)
+        return out
+
+    def _visit(self, node: ast.Node, scope: EntitySpec) -> Typed:
+        if isinstance(node, ast.Literal):
+            v = node.value
+            t = (
+                T.NULL
+                if v is None
+                else T.BOOLEAN
+                if isinstance(v, bool)
+                else T.TEXT
+                if isinstance(v, str)
+                else T.NUMBER
+            )
+            return Typed(node, t, scope=scope)
+        if isinstance(node, ast.Field):
+            return self.field(node, scope)
+        if isinstance(node, ast.Unary):
+            arg = self.visit(node.operand, scope)
+            if node.op == "-":
+                if not T.numeric(arg.type):
+                    self.err(node, f"{subject(arg)}; only numbers can be negated")
+                return Typed(
+                    node,
+                    arg.type if T.numeric(arg.type) and not T.is_null(arg.type) else T.NUMBER,
+                    (arg,),
+                    scope=scope,
+                )
+            self.condition(arg, "NOT")
+            return Typed(node, T.BOOLEAN, (arg,), scope=scope)
+        if isinstance(node, ast.Binary):
+            return self.binary(node, scope)
+        if isinstance(node, ast.In):
+            arg = self.visit(node.operand, scope)
+            items = [self.visit(i, scope) for i in node.items]
+            for item in items:
+                if not T.comparable(arg.type, item.type):
+                    self.err(item.node, f"{subject(arg)}; it cannot be compared with {obj(item)}")
+                self.option(arg, item)
+            return Typed(node, T.BOOLEAN, (arg, *items), scope=scope)
+        if isinstance(node, ast.Call):
+            return self.call(node, scope)
+        raise TypeError(node)
+
+    def field(self, node: ast.Field, scope: EntitySpec) -> Typed:
+        segs = [Segment(k, False, node.start, node.end) for k in node.path]
+        steps, errs = resolve(self.schema, scope, segs)
+        if errs:
+            self.errors.extend(errs)
+            return Typed(node, T.ANY, scope=scope)
+        many = [s for s in steps if s.to_many]
+        if len(many) > 1:
+            self.err(node, "a path may go through only one list of related records", "path")
+            return Typed(node, T.ANY, scope=scope)
+        if len(steps) > 1:
+            self.needs_loader = True
+        last = steps[-1].field
+        target = target_of(self.schema, last)
+        if last.relation in (Relation.CHILDREN, Relation.REVERSE, Relation.MULTI_LINK):
+            self.needs_loader = True
+            t = T.Type(V.LIST, T.Type(V.RECORD, entity=last.target), entity=last.target)
+            return Typed(node, t, steps=tuple(steps), scope=scope)
+        if last.relation is Relation.LINK:
+            base = T.Type(V.RECORD, entity=target.key if target else last.target)
+        elif last.value_type in (V.SELECT, V.MULTISELECT):
+            base = T.Type(last.value_type, options=last.options)
+        else:
+            base = T.Type(last.value_type)
+        if many:
+            return Typed(
+                node,
+                T.Type(V.LIST, base, entity=many[0].field.target),
+                steps=tuple(steps),
+                scope=scope,
+            )
+        return Typed(node, base, steps=tuple(steps), scope=scope)
+
+    def condition(self, arg: Typed, where: str) -> None:
+        if arg.type.kind not in (V.BOOLEAN, V.NULL, V.ANY):
+            self.err(arg.node, f"{where} needs yes/no values; {subject(arg)}")
+
+    def option(self, left: Typed, right: Typed) -> None:
+        """`stage = "wonn"`: a text literal compared with a choice must be one of its options."""
+        for a, b in ((left, right), (right, left)):
+            lit = b.node
+            if (
+                a.type.kind in (V.SELECT, V.MULTISELECT)
+                and a.type.options
+                and isinstance(lit, ast.Literal)
+                and isinstance(lit.value, str)
+                and lit.value not in a.type.options
+            ):
+                opts = ", ".join(f'"{o}"' for o in a.type.options)
+                self.err(
+                    lit,
+                    f'{subject(a)} with the options {opts}; "{lit.value}" is not one of them',
+                    "option",
+                )
+
+    def binary(self, node: ast.Binary, scope: EntitySpec) -> Typed:
+        left, right = self.visit(node.left, scope), self.visit(node.right, scope)
+        lt, rt, op = left.type, right.type, node.op
+        args = (left, right)
+        if op in ("AND", "OR"):
+            self.condition(left, op)
+            self.condition(right, op)
+            return Typed(node, T.BOOLEAN, args, scope=scope)
+        if op == "&":
+            for a in args:
+                if a.type.kind not in T.SCALARS and not T.is_null(a.type):
+                    self.err(a.node, f"{subject(a)}; only single values can be joined with &")
+            return Typed(node, T.TEXT, args, scope=scope)
+        if op in COMPARISON:
+            if not T.comparable(lt, rt):
+                self.err(node, f"{subject(left)}; it cannot be compared with {obj(right)}")
+            elif op not in ("=", "<>") and (
+                lt.kind in T.IDS | {V.BOOLEAN} or rt.kind in T.IDS | {V.BOOLEAN}
+            ):
+                self.err(node, f"{subject(left)}; it can be compared only with = and <>")
+            self.option(left, right)
+            return Typed(node, T.BOOLEAN, args, scope=scope)
+        # arithmetic
+        if op in ("+", "-") and lt.kind is V.DATE and T.numeric(rt) and rt.kind is not V.DURATION:
+            return Typed(node, T.DATE, args, scope=scope)
+        if T.numeric(lt) and T.numeric(rt):
+            if op in ("*", "/") and V.DURATION in (lt.kind, rt.kind):
+                if lt.kind is V.DURATION and rt.kind is V.DURATION:
+                    if op == "*":
+                        self.err(node, "two durations cannot be multiplied")
+                    return Typed(node, T.NUMBER, args, scope=scope)
+                if rt.kind is V.DURATION and op == "/":
+                    self.err(node, f"{subject(left)}; it cannot be divided by a duration")
+                return Typed(node, T.DURATION, args, scope=scope)
+            if (
+                op in ("+", "-")
+                and (lt.kind is V.DURATION) != (rt.kind is V.DURATION)
+                and not (T.is_null(lt) or T.is_null(rt))
+            ):
+                self.err(node, f"{subject(left)}; it cannot be {_VERB[op]} {obj(right)}")
+            return Typed(node, T.arithmetic_result(lt, rt), args, scope=scope)
+        bad, other = (left, right) if not T.numeric(lt) else (right, left)
+        hint = "; use DATEADD or DATEDIFF for dates" if bad.type.kind in T.TEMPORAL else ""
+        hint = "; use & to join texts" if op == "+" and bad.type.kind in T.TEXTUAL else hint
+        self.err(node, f"{subject(bad)}; it cannot be {_VERB[op]} {obj(other)}{hint}")
+        return Typed(node, T.NUMBER, args, scope=scope)
+
+    def call(self, node: ast.Call, scope: EntitySpec) -> Typed:
+        fn = REGISTRY.get(node.name)
+        if fn is None:
+            close = difflib.get_close_matches(node.name, list(REGISTRY), n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            self.err(node, f"there is no function {node.name}{hint}", "unknown_function")
+            for a in node.args:
+                self.visit(a, scope)
+            return Typed(node, T.ANY, scope=scope)
+        params = list(fn.params)
+        required = sum(1 for p in params if not p.endswith(("?", "*")))
+        variadic = bool(params) and params[-1].endswith("*")
+        n = len(node.args)
+        if n < required or (not variadic and n > len(params)):
+            most = "or more" if variadic else f"to {len(params)}" if len(params) > required else ""
+            count = f"{required} {most}".strip() if most else str(required)
+            self.err(
+                node,
+                f"{fn.name} takes {count} argument{'s' if len(params) != 1 else ''} "
+                f"({fn.signature}); it was given {n}",
+                "arguments",
+            )
+        refused = sorted(d for d in self.dialects if not fn.runs_in_sql(d))
+        if self.need_sql and refused:
+            missing = ", ".join(refused)
+            self.err(
+                node,
+                f"{fn.name} cannot run in the database on {missing}, "
+                "so it cannot be used in filters or measures",
+                "no_sql",
+            )
+        if fn.kind == "aggregate":
+            return self.aggregate(fn, node, scope)
+        args: list[Typed] = []
+        for i, a in enumerate(node.args):
+            kind = params[min(i, len(params) - 1)].rstrip("?*") if params else "any"
+            if i in fn.choices:
+                args.append(self.choice(fn, i, a, scope))
+                continue
+            t = self.visit(a, scope)
+            args.append(t)
+            self.param(fn, i, kind, t)
+        if fn.name == "CONTAINS" and len(args) == 2 and args[0].type.kind is V.MULTISELECT:
+            self.option(args[0], args[1])
+        if fn.name in ("IF", "IFS", "SWITCH", "COALESCE", "MIN", "MAX"):
+            vals = {
+                "IF": args[1:],
+                "IFS": args[1::2],
+                "COALESCE": args,
+                "MIN": args,
+                "MAX": args,
+            }.get(fn.name)
+            if fn.name == "SWITCH":
+                vals = [*args[2::2], *([args[-1]] if len(args) % 2 == 0 else [])]
+                for case in args[1::2][: (len(args) - 1) // 2]:
+                    if args and not T.comparable(args[0].type, case.type):
+                        self.err(
+                            case.node, f"{subject(args[0])}; it cannot be compared with {obj(case)}"
+                        )
+            if vals and T.unify([v.type for v in vals]) is None:
+                kinds = ", ".join(
+                    sorted({T.describe(v.type) for v in vals if not T.is_null(v.type)})
+                )
+                self.err(node, f"the results of {fn.name} must have one type; they are {kinds}")
+        result = fn.result_type([a.type for a in args]) if n >= required else T.ANY
+        return Typed(node, result, tuple(args), fn=fn, scope=scope)
+
+    def choice(self, fn: Function, i: int, a: ast.Node, scope: EntitySpec) -> Typed:
+        choices = fn.choices[i]
+        val = a.value if isinstance(a, ast.Literal) else None
+        text = (
+            str(val).lower() if isinstance(val, str | int) and not isinstance(val, bool) else None
+        )
+        if text not in choices:
+            shown = (
+                ", ".join(f'"{c}"' for c in choices)
+                if not choices[0].isdigit()
+                else f"{choices[0]} to {choices[-1]}"
+            )
+            self.err(
+                a,
+                f"the {_ORDINAL[i]} argument of {fn.name} must be written as one of {shown}",
+                "choice",
+            )
+            text = choices[0]
+        return Typed(a, T.Type(V.TEXT, options=(text or choices[0],)), scope=scope)
+
+    def param(self, fn: Function, i: int, kind: str, t: Typed) -> None:
+        k = t.type.kind
+        ok = (
+            T.is_null(t.type)
+            or kind in ("any",)
+            or (kind == "number" and k in T.NUMERIC)
+            or (kind == "text" and k in T.TEXTUAL)
+            or (kind == "textset" and (k in T.TEXTUAL or k is V.MULTISELECT))
+            or (kind == "cond" and k is V.BOOLEAN)
+            or (kind == "date" and k in T.TEMPORAL)
+            or (kind == "datetime" and k is V.DATETIME)
+            or (kind == "scalar" and k in T.SCALARS)
+        )
+        if not ok:
+            self.err(
+                t.node,
+                f"{fn.name} needs {_PARAM_WORDS.get(kind, kind)} "
+                f"as its {_ORDINAL[min(i, 7)]} argument; {subject(t)}",
+            )
+
+    def aggregate(self, fn: Function, node: ast.Call, scope: EntitySpec) -> Typed:
+        if not node.args:
+            return Typed(node, T.ANY, scope=scope)
+        coll = self.visit(node.args[0], scope, allow_list=True)
+        ct = coll.type
+        if ct.kind is not V.LIST:
+            if not T.is_null(ct):
+                self.err(
+                    coll.node, f"{fn.name} needs {_PARAM_WORDS[fn.params[0]]}; {subject(coll)}"
+                )
+            return Typed(node, T.ANY, (coll,), fn=fn, scope=scope)
+        item = ct.item or T.ANY
+        if fn.params[0] == "records" and fn.name == "COUNTIF" and item.kind is not V.RECORD:
+            self.err(
+                coll.node, f"COUNTIF needs related records (like `line_items`); {subject(coll)}"
+            )
+        if fn.params[0] == "list":
+            if item.kind is V.RECORD:
+                path = ".".join(coll.node.path) if isinstance(coll.node, ast.Field) else "items"
+                self.err(
+                    coll.node,
+                    f"{fn.name} needs values of the related records; "
+                    f"name a field, like `{path}.amount`",
+                )
+            elif fn.name in ("SUM", "AVG") and item.kind not in T.NUMERIC:
+                self.err(coll.node, f"{fn.name} needs numbers; {subject(coll)}")
+            elif fn.name in ("MAXOF", "MINOF") and item.kind not in T.NUMERIC | T.TEMPORAL:
+                self.err(coll.node, f"{fn.name} needs numbers or dates; {subject(coll)}")
+        args = [coll]
+        if fn.name == "COUNTIF" and len(node.args) > 1 and ct.entity:
+            inner = self.schema.entities[ct.entity]
+            cond = self.visit(node.args[1], inner)
+            self.condition(cond, "COUNTIF")
+            args.append(cond)
+        return Typed(node, fn.result_type([ct]), tuple(args), fn=fn, scope=scope)
+
+
+def check(
+    expr: Expression,
+    schema: ExprSchema,
+    entity: str,
+    *,
+    need_sql: bool = False,
+    dialect: str | None = None,
+) -> CheckedExpression:
+    """Type-check ``expr`` against ``entity``.
+
+    Raises :class:`ExpressionErrors` with every error found.
+
+    ``need_sql`` is for contexts that run in the database (list filters, report measures): it
+    rejects functions that the target ``dialect`` (default: every supported one) cannot run.
+    """
+    if entity not in schema.entities:
+        raise ExpressionErrors(
+            [ExpressionError("unknown_entity", f"there is no entity `{entity}`", 0, 0)], expr.source
+        )
+    if dialect is not None and dialect not in DIALECTS:
+        raise ValueError(f"unknown SQL dialect {dialect!r}; expected one of {sorted(DIALECTS)}")
+    checker = _Checker(schema, need_sql, dialect)
+    spec = schema.entity(entity)
+    root = checker.visit(expr.node, spec)
+    if checker.errors:
+        raise ExpressionErrors(checker.errors, expr.source)
+    types: dict[int, T.Type] = {}
+
+    def collect(t: Typed) -> None:
+        types[id(t.node)] = t.type
+        for a in t.args:
+            collect(a)
+
+    collect(root)
+    return CheckedExpression(expr, schema, spec, root, checker.needs_loader, checker.count, types)
