@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tessera.engines import definitions as defs
+from tessera.engines.forms.search import ensure_search_index
 from tessera.platform.models import App, AppVersion, Department, User, utcnow
 
 EXPORT_FORMAT = "tessera.export/1"
@@ -187,15 +188,28 @@ def create(
     return str(key)
 
 
-def save_draft(conn: sa.Connection, key: str, doc: Any) -> None:
-    """Replace the draft after validating it; keys of published entities and fields stay."""
+def save_draft(conn: sa.Connection, key: str, doc: Any) -> list[defs.DefinitionError]:
+    """Keep ``doc`` as the draft, even when it has errors, and return them (best first).
+
+    The builder saves after every step so a draft survives a reload; an unfinished design is
+    allowed to be wrong, and publishing refuses it until it is right.  What is refused here is
+    only what would make the draft someone else's: a document that is not an object, or one
+    whose app key differs.
+    """
     app = _app_row(conn, key)
-    upgraded = _check(doc)
-    if upgraded["key"] != key:
-        raise AppError(f"the app key cannot change (from “{key}” to “{upgraded['key']}”)")
+    if not isinstance(doc, dict):
+        raise AppError("a draft must be a JSON object")
+    if doc.get("key") != key:
+        raise AppError(f"the app key cannot change (from “{key}” to “{doc.get('key')}”)")
+    try:
+        upgraded: dict[str, Any] = dict(defs.upgrade(doc))
+    except defs.FormatError as exc:
+        raise AppError(str(exc)) from None
+    errors = defs.validate(upgraded)
     conn.execute(
         sa.update(App).where(App.id == app.id).values(draft=upgraded, draft_updated_at=utcnow())
     )
+    return errors
 
 
 def preview(conn: sa.Connection, key: str, doc: Mapping[str, Any] | None = None) -> PublishResult:
@@ -243,6 +257,7 @@ def publish(
         version = (app.published_version or 0) + 1
         schema_plan = defs.plan(conn, old, new, PLATFORM_TABLES, tag=f"v{version}")
         defs.apply(conn, schema_plan, confirm_destructive=confirm_destructive)
+        ensure_search_index(conn, new, schema_plan.metadata)
         changes = [str(c) for c in defs.diff(old_doc, new_doc)] if old_doc else []
         described = schema_plan.describe()
         conn.execute(

@@ -170,3 +170,22 @@ def test_import_refuses_foreign_files(platform: Platform) -> None:
         app_transfer.import_app(platform.db.engine, document)
     with platform.db.engine.connect() as conn:  # all or nothing
         assert conn.scalar(sa.select(sa.func.count()).select_from(App)) == 0
+
+
+def test_invalid_draft_is_kept_with_its_errors_and_not_published(platform: Platform) -> None:
+    engine = platform.db.engine
+    apps.install(engine, shop())
+    unfinished = shop()
+    unfinished["entities"][1]["fields"].append(
+        {"key": "total", "type": "formula", "formula": "qty *"}
+    )
+    with engine.begin() as conn:
+        errors = apps.save_draft(conn, "shop", unfinished)
+    assert [e.json_path for e in errors] == ["$.entities[1].fields[4].formula"]
+    with engine.connect() as conn:  # the draft survives (a reload of the builder shows it)
+        assert apps.draft(conn, "shop") == unfinished
+        assert apps.list_apps(conn)[0]["has_draft_changes"] is True
+    with pytest.raises(defs.InvalidDefinition):
+        apps.publish(engine, "shop")
+    with engine.connect() as conn:
+        assert [h["version"] for h in apps.history(conn, "shop")] == [1]

@@ -1,0 +1,121 @@
+"""What a records service is given: who acts, what they may do, where the trail goes.
+
+The service never reads globals: the platform (or a test) passes an :class:`Actor`, a
+:class:`Scope` (the permission hook every read and write goes through), a :class:`Journal` (the
+audit trail and the event outbox, written in the caller's transaction) and a clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+import sqlalchemy as sa
+
+from tessera.engines.definitions import EntityModel
+
+Via = Literal["page", "api", "import", "rule", "process", "system"]
+VIAS: tuple[str, ...] = ("page", "api", "import", "rule", "process", "system")
+Action = Literal["read", "create", "update", "delete", "restore", "purge"]
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who writes or reads, and through which door (``via``)."""
+
+    user_id: int | None
+    via: Via
+    name: str = ""
+    department_id: int | None = None
+    time_zone: str = "UTC"
+    locale: str = "en"
+
+    def __post_init__(self) -> None:
+        if self.via not in VIAS:
+            raise ValueError(f"via must be one of {', '.join(VIAS)}, not {self.via!r}")
+
+
+class Scope(Protocol):
+    """The permission hook.  ``read_filter`` narrows every read (get, list, search, count,
+    expand, history, link checks); ``can`` guards each action on a record (``None`` for an
+    action on the entity as a whole); ``writable_fields`` is None for "every field"."""
+
+    def read_filter(self, entity: EntityModel, table: sa.Table) -> sa.ColumnElement[bool] | None:
+        """A condition rows of ``table`` must meet to be visible, or None for all rows."""
+        ...
+
+    def can(self, action: Action, entity: EntityModel, record: Mapping[str, Any] | None) -> bool:
+        """Whether the actor may do ``action`` to ``record`` (or to the entity)."""
+        ...
+
+    def writable_fields(self, entity: EntityModel) -> set[str] | None:
+        """Field keys (and ``owner``) the actor may write, or None for all."""
+        ...
+
+
+class AllowAll:
+    """The default scope: everything visible, everything allowed."""
+
+    def read_filter(self, entity: EntityModel, table: sa.Table) -> sa.ColumnElement[bool] | None:
+        return None
+
+    def can(self, action: Action, entity: EntityModel, record: Mapping[str, Any] | None) -> bool:
+        return True
+
+    def writable_fields(self, entity: EntityModel) -> set[str] | None:
+        return None
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One record write as the audit trail and the outbox see it.
+
+    ``changes`` is ``{field: [old, new]}`` for changed fields only, JSON-ready and with secret
+    fields redacted; ``version`` is the record's version after the write (None after purge).
+    """
+
+    action: Literal["created", "updated", "deleted", "restored", "purged"]
+    app: str
+    entity: str
+    record_id: int
+    version: int | None
+    changes: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> list[str]:
+        return sorted(k for k in self.changes if k != "version")
+
+
+@dataclass(frozen=True)
+class JournalRecord:
+    """A stored audit entry, read back for a record's history."""
+
+    at: dt.datetime
+    action: str
+    actor_id: int | None
+    actor_name: str | None
+    via: str
+    changes: Mapping[str, Any]
+
+
+class Journal(Protocol):
+    """Writes audit rows and outbox events in the caller's connection (same transaction)."""
+
+    def write(
+        self, conn: sa.Connection, actor: Actor, at: dt.datetime, entries: Sequence[JournalEntry]
+    ) -> None:
+        """Store one audit row and one event per entry (a few statements for the whole batch)."""
+        ...
+
+    def entries(
+        self, conn: sa.Connection, app: str, entity: str, record_id: int
+    ) -> list[JournalRecord]:
+        """The audit entries of one record, oldest first."""
+        ...
