@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from tessera.engines import definitions as defs
 from tessera.engines.forms.search import ensure_search_index
-from tessera.platform.models import App, AppVersion, Department, User, utcnow
+from tessera.platform.models import App, AppVersion, Department, Role, User, utcnow
 
 EXPORT_FORMAT = "tessera.export/1"
 PLATFORM_TABLES = defs.PlatformTables(users=User.__table__, departments=Department.__table__)  # type: ignore[arg-type]
@@ -130,7 +130,10 @@ def diff_versions(conn: sa.Connection, key: str, old: int, new: int) -> list[str
     ]
 
 
-_cache: dict[tuple[str, int], PublishedApp] = {}
+#: Compiled live versions by (database, app key, install time, version).  The database and the
+#: install time are part of the key because one process may talk to several databases (tests,
+#: tools) and an app may be removed and installed again under the same key.
+_cache: dict[tuple[str, str, str, int], PublishedApp] = {}
 _cache_lock = threading.Lock()
 
 
@@ -139,15 +142,16 @@ def published(conn: sa.Connection, key: str) -> PublishedApp:
     app = _app_row(conn, key)
     if app.published_version is None:
         raise AppNotFound(f"the app “{key}” has not been published yet")
-    cache_key = (key, int(app.published_version))
+    database = conn.engine.url.render_as_string(hide_password=True)
+    cache_key = (database, key, str(app.created_at), int(app.published_version))
     with _cache_lock:
         hit = _cache.get(cache_key)
     if hit is not None:
         return hit
     model = defs.compile_app(_version_doc(conn, app.id, app.published_version))
-    live = PublishedApp(key, cache_key[1], model, defs.build_metadata(model, PLATFORM_TABLES))
+    live = PublishedApp(key, cache_key[3], model, defs.build_metadata(model, PLATFORM_TABLES))
     with _cache_lock:
-        for stale in [k for k in _cache if k[0] == key]:
+        for stale in [k for k in _cache if k[:2] == cache_key[:2]]:
             del _cache[stale]
         _cache[cache_key] = live
     return live
@@ -274,7 +278,28 @@ def publish(
                 published_version=version, draft=new_doc, draft_updated_at=utcnow(), label=label
             )
         )
+        ensure_roles(conn, new_doc)
     return PublishResult(key, version, described, changes)
+
+
+def ensure_roles(conn: sa.Connection, doc: Mapping[str, Any]) -> list[str]:
+    """Create a platform role for each role key the app declares that has none yet (labels from
+    the definition), so administrators can assign users; existing roles are left alone."""
+    wanted = {r["key"]: r.get("label") for r in doc.get("roles") or () if isinstance(r, Mapping)}
+    if not wanted:
+        return []
+    existing = set(conn.scalars(sa.select(Role.key).where(Role.key.in_(sorted(wanted)))))
+    created = [k for k in sorted(wanted) if k not in existing]
+    for key in created:
+        label = wanted[key]
+        conn.execute(
+            sa.insert(Role).values(
+                key=key,
+                label=label if isinstance(label, dict) else {"en": str(label or key)},
+                created_at=utcnow(),
+            )
+        )
+    return created
 
 
 def rollback(

@@ -77,17 +77,29 @@ DEMO_ADMIN = ("admin@example.com", "Demo Admin", "tessera-demo")
     help="Set up the demo (accounts, and the CRM and MA apps with demo data) and serve it."
 )
 @click.option("--no-serve", is_flag=True, help="Set up only; do not start the platform.")
+@click.option(
+    "--size",
+    type=click.Choice(["small", "large"]),
+    default="small",
+    show_default=True,
+    help="small: a few hundred records; large: 100k leads and 1M activities (benchmarks).",
+)
+@click.option("--seed", type=int, default=2024, show_default=True, help="Seed of the demo data.")
 @click.pass_context
-def demo(ctx: click.Context, no_serve: bool) -> None:
+def demo(ctx: click.Context, no_serve: bool, size: str, seed: int) -> None:
+    from tessera.platform import demo as demo_data
+
     settings = _settings()
     engine = create_db_engine(settings.database_url)
     check_database(engine)
     migrate.upgrade(engine)
     email, name, password = DEMO_ADMIN
     with engine.begin() as conn:
-        if conn.scalar(sa.select(User.id).where(User.email == email)) is None:
-            conn.execute(
-                sa.insert(User).values(
+        admin_id = conn.scalar(sa.select(User.id).where(User.email == email))
+        if admin_id is None:
+            admin_id = conn.execute(
+                sa.insert(User)
+                .values(
                     email=email,
                     name=name,
                     password_hash=passwords.hash_password(password),
@@ -96,9 +108,26 @@ def demo(ctx: click.Context, no_serve: bool) -> None:
                     time_zone="UTC",
                     is_active=True,
                 )
-            )
+                .returning(User.id)
+            ).scalar_one()
+    people = demo_data.ensure_people(engine, size)
+    if demo_data.install_crm(engine, actor_id=admin_id):
+        click.echo("installed the CRM app")
+    with engine.connect() as conn:
+        empty = demo_data.crm_is_empty(conn)
+    if empty:
+        click.echo(f"generating the {size} demo data set (seed {seed}) ...")
+        report = demo_data.load(engine, size=size, seed=seed, people=people)
+        rows = sum(report.counts.values())
+        click.echo(f"generated {rows} records in {report.total_seconds:.1f} s")
+    else:
+        click.echo("the CRM has records already; no demo data generated")
     engine.dispose()
-    click.echo(f"demo ready: sign in as {email} with the password {password}")
+    click.echo(f"demo ready: sign in as {email} with the password {password} (administrator)")
+    click.echo(
+        f"  or as a sales rep: rep@example.com, a manager: manager@example.com, "
+        f"support: support@example.com (password {demo_data.DEMO_PASSWORD})"
+    )
     if not no_serve:
         ctx.invoke(serve, no_worker=False)
 

@@ -13,7 +13,10 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import ArgumentError
 
@@ -22,6 +25,9 @@ from tessera.platform.db import normalise_url
 PREFIX = "TESSERA_"
 SUPPORTED_DATABASES = ("sqlite", "postgresql")
 SUPPORTED_LOCALES = ("en", "zh-CN")
+SMTP_TLS_MODES = ("none", "starttls", "ssl")
+#: The port each TLS mode uses unless TESSERA_SMTP_PORT says otherwise.
+SMTP_DEFAULT_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
 
 
 class ConfigError(Exception):
@@ -47,7 +53,26 @@ class Settings:
     web_workers: int = 2
     web_threads: int = 8
     log_level: str = "INFO"
+    #: The address users reach Tessera at; links in emails are built from it, never from the
+    #: request's Host header (which an attacker controls: password-reset poisoning).
+    base_url: str | None = None
+    smtp_host: str | None = None  # None: mail is not configured; outgoing mail fails visibly
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: str = "starttls"
+    mail_from: str = "Tessera <tessera@localhost>"
     extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def public_url(self) -> str:
+        """The base URL without a trailing slash: TESSERA_BASE_URL, else host and port."""
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def https(self) -> bool:
+        """Served over HTTPS: cookies are marked Secure and HSTS is sent."""
+        return self.public_url.startswith("https://")
 
     @property
     def embedded_redis(self) -> bool:
@@ -145,6 +170,49 @@ def _secret_key(env: Mapping[str, str], instance_path: Path) -> str:
     return key
 
 
+def _base_url(env: Mapping[str, str]) -> str | None:
+    raw = env.get(PREFIX + "BASE_URL", "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            "BASE_URL", f"{raw!r} is not an http(s) URL (expected e.g. https://tessera.example.com)"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError("BASE_URL", f"{raw!r} must not have a query or fragment")
+    return raw.rstrip("/")
+
+
+def _smtp(env: Mapping[str, str]) -> dict[str, Any]:
+    host = env.get(PREFIX + "SMTP_HOST", "").strip() or None
+    tls = env.get(PREFIX + "SMTP_TLS", "starttls").strip().lower() or "starttls"
+    if tls not in SMTP_TLS_MODES:
+        raise ConfigError("SMTP_TLS", f"{tls!r} is not one of {', '.join(SMTP_TLS_MODES)}")
+    user = env.get(PREFIX + "SMTP_USER", "") or None
+    password = env.get(PREFIX + "SMTP_PASSWORD", "") or None
+    if password and not user:
+        raise ConfigError("SMTP_PASSWORD", "is set but TESSERA_SMTP_USER is not")
+    if user and tls == "none":
+        raise ConfigError(
+            "SMTP_USER", "sending a password without TLS is refused; set TESSERA_SMTP_TLS"
+        )
+    mail_from = env.get(PREFIX + "MAIL_FROM", "").strip() or "Tessera <tessera@localhost>"
+    _, address = parseaddr(mail_from)
+    if "@" not in address or any(c in mail_from for c in "\r\n"):
+        raise ConfigError(
+            "MAIL_FROM", f"{mail_from!r} is not an email address (expected e.g. Tessera <a@b.cn>)"
+        )
+    return {
+        "smtp_host": host,
+        "smtp_port": _int(env, "SMTP_PORT", SMTP_DEFAULT_PORTS[tls], 1, 65535),
+        "smtp_user": user,
+        "smtp_password": password,
+        "smtp_tls": tls,
+        "mail_from": mail_from,
+    }
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and check every setting; raise :class:`ConfigError` on the first wrong one."""
     env = os.environ if env is None else env
@@ -175,4 +243,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         web_workers=_int(env, "WEB_WORKERS", 2, 1, 64),
         web_threads=_int(env, "WEB_THREADS", 8, 1, 256),
         log_level=log_level,
+        base_url=_base_url(env),
+        **_smtp(env),
     )

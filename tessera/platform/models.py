@@ -212,3 +212,245 @@ class Lease(Base):
     name: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
     owner: Mapped[str] = mapped_column(sa.String(200))
     expires_at: Mapped[datetime]
+
+
+# --- Identity: roles, sessions, tokens, password resets, sign-in throttling ---------------------
+
+
+class Role(Base):
+    """A named group of users (``sales_director``); app permissions and rules use its key."""
+
+    __tablename__ = "roles"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    #: ``{"en": "Sales director", "zh-CN": "销售总监"}``
+    label: Mapped[dict[str, Any]]
+    description: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RoleMembership(Base):
+    __tablename__ = "role_memberships"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    role_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("roles.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuthSession(Base):
+    """A signed-in browser.  The cookie carries a random id; only its SHA-256 is stored, so a
+    leaked database does not sign anyone in, and sign-out or deactivation ends it at once."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    ip: Mapped[str | None] = mapped_column(sa.String(64))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(300))
+
+
+class ApiToken(Base):
+    """A personal token for the REST API: ``tsr_<prefix>_<secret>``; the secret is shown once
+    and only its SHA-256 is kept (a high-entropy secret needs no slow hash)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    #: The public part, shown in lists so a user can tell tokens apart.
+    prefix: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(sa.String(64))
+    scopes: Mapped[list[Any]]
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    last_used_ip: Mapped[str | None] = mapped_column(sa.String(64))
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class PasswordResetToken(Base):
+    """A one-time link sent by email (reset or first password); hashed, single use, expiring."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: reset (asked for by the user or an admin) or invite (a new account's first password)
+    purpose: Mapped[str] = mapped_column(sa.String(20), default="reset")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    requested_ip: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class SignInThrottle(Base):
+    """Failed sign-ins per email address (known or not, so a lockout reveals nothing)."""
+
+    __tablename__ = "sign_in_throttles"
+
+    email: Mapped[str] = mapped_column(sa.String(320), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]
+
+
+# --- Mail outbox ---------------------------------------------------------------------------------
+
+
+class Mail(Base):
+    """An outgoing email, written in the caller's transaction and sent by a job.
+
+    Status: queued -> sending -> sent | failed | unknown.  A row found in ``sending`` by a later
+    attempt (the worker died mid-send) becomes ``unknown`` and is not sent again: at most once.
+    """
+
+    __tablename__ = "mails"
+    __table_args__ = (sa.Index("ix_mails_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    to_address: Mapped[str] = mapped_column(sa.String(320))
+    subject: Mapped[str] = mapped_column(sa.String(500))
+    body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str | None] = mapped_column(sa.Text)
+    message_id: Mapped[str] = mapped_column(sa.String(250))
+    #: What the mail is for (password_reset, invite, ...), for the admin's outbox view.
+    kind: Mapped[str] = mapped_column(sa.String(40), default="message")
+    status: Mapped[str] = mapped_column(sa.String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    sending_started_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+
+
+# --- Runtime pages: saved list views and uploaded files ------------------------------------------
+
+
+class SavedView(Base):
+    """A list's query (filters, sort, search, columns) saved under a name, for its owner alone
+    or shared with everyone who may open the app."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (
+        sa.UniqueConstraint("app", "entity", "key"),
+        sa.Index("ix_saved_views_app_entity_owner_id", "app", "entity", "owner_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    app: Mapped[str] = mapped_column(sa.String(40))
+    entity: Mapped[str] = mapped_column(sa.String(60))
+    #: A short random slug used in ``?view=`` (labels change, links must not).
+    key: Mapped[str] = mapped_column(sa.String(40))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    shared: Mapped[bool] = mapped_column(default=False)
+    #: ``{"q": "...", "sort": "...", "filter": {...}, "formula": "...", "columns": [...]}``
+    query: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StoredFile(Base):
+    """An uploaded file.  The bytes live under the instance folder, named by the random ``id``
+    (never by the uploader's file name); the content type is sniffed from the bytes."""
+
+    __tablename__ = "files"
+
+    id: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Imports of records from CSV/XLSX files ------------------------------------------------------
+
+
+class Import(Base):
+    """One upload of a CSV or XLSX file into an entity: the file (under the instance folder, by a
+    random name), the column mapping and options the user chose, and what the job made of it.
+
+    Status: uploaded -> queued -> running -> done | failed.
+    """
+
+    __tablename__ = "imports"
+    __table_args__ = (sa.Index("ix_imports_app_entity_created_by", "app", "entity", "created_by"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    app: Mapped[str] = mapped_column(sa.String(40))
+    entity: Mapped[str] = mapped_column(sa.String(60))
+    #: The uploader's file name, for display only.
+    file_name: Mapped[str] = mapped_column(sa.String(255))
+    #: The random name the bytes are stored under in ``<instance>/imports/``.
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: csv or xlsx, sniffed from the bytes (never the extension).
+    file_kind: Mapped[str] = mapped_column(sa.String(10))
+    encoding: Mapped[str | None] = mapped_column(sa.String(40))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    #: The header row as read from the file.
+    columns: Mapped[list[Any]] = mapped_column(default=list)
+    #: ``[field key or null]`` per column, in column order.
+    mapping: Mapped[list[Any]] = mapped_column(default=list)
+    #: ``{"mode": "create"|"upsert", "unique_field": key, "on_error": "all_or_nothing"|"skip",
+    #: "dry_run": bool}``
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(sa.String(20), default="uploaded")
+    total_rows: Mapped[int | None]
+    processed_rows: Mapped[int] = mapped_column(default=0)
+    created_count: Mapped[int] = mapped_column(default=0)
+    updated_count: Mapped[int] = mapped_column(default=0)
+    error_rows: Mapped[int] = mapped_column(default=0)
+    #: Stored name of the per-row error report (CSV: row, column, value, message).
+    error_report: Mapped[str | None] = mapped_column(sa.String(64))
+    message: Mapped[str | None] = mapped_column(sa.String(500))
+    job_id: Mapped[int | None] = mapped_column(sa.ForeignKey("jobs.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class RecordShare(Base):
+    """One record of an app shared with a user or a department, to read or to edit as well.
+
+    Shares add to what a user's roles let them see (``tessera.platform.permissions``); exactly one
+    of ``user_id`` and ``department_id`` is set.
+    """
+
+    __tablename__ = "record_shares"
+    __table_args__ = (
+        sa.Index("ix_record_shares_app_entity_record_id", "app", "entity", "record_id"),
+        sa.CheckConstraint("(user_id IS NULL) <> (department_id IS NULL)", name="one_grantee"),
+        sa.CheckConstraint("access IN ('read', 'edit')", name="access"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    app: Mapped[str] = mapped_column(sa.String(40))
+    entity: Mapped[str] = mapped_column(sa.String(60))
+    record_id: Mapped[int] = mapped_column(sa.BigInteger)
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    department_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("departments.id", ondelete="CASCADE"), index=True
+    )
+    access: Mapped[str] = mapped_column(sa.String(10), default="read")
+    created_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -3,13 +3,17 @@
 :class:`PlatformJournal` writes the audit trail into ``audit_log`` and the transactional outbox
 into ``events``, with the caller's connection, so a record write, its audit row and its event
 commit or roll back together.  A batch of entries is two executemany statements, whatever its
-size.  :func:`service_for` builds a :class:`RecordService` for an app's live version.
+size; a single entry on PostgreSQL is one statement (the audit insert as a CTE of the event's).
+:func:`service_for` builds a :class:`RecordService` for an app's live version.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import weakref
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -29,6 +33,72 @@ AUDIT: sa.Table = AuditEntry.__table__  # type: ignore[assignment]
 EVENTS: sa.Table = Event.__table__  # type: ignore[assignment]
 
 
+# The journal's statements, built once so SQLAlchemy compiles each once per dialect; both take
+# the same parameters (named apart from the columns, as insert() requires).
+def _param(name: str, column: sa.Column[Any]) -> Any:
+    return sa.bindparam(name, type_=column.type)
+
+
+_AUDIT_INSERT = sa.insert(AUDIT).values(
+    at=_param("j_at", AUDIT.c.at), actor_id=_param("j_actor", AUDIT.c.actor_id),
+    via=_param("j_via", AUDIT.c.via), action=_param("j_action", AUDIT.c.action),
+    app=_param("j_app", AUDIT.c.app), entity=_param("j_entity", AUDIT.c.entity),
+    record_id=_param("j_record", AUDIT.c.record_id),
+    changes=_param("j_changes", AUDIT.c.changes), ip=_param("j_ip", AUDIT.c.ip),
+)  # fmt: skip
+_EVENT_INSERT = sa.insert(EVENTS).values(
+    kind=_param("j_action", EVENTS.c.kind), app=_param("j_app", EVENTS.c.app),
+    entity=_param("j_entity", EVENTS.c.entity), record_id=_param("j_record", EVENTS.c.record_id),
+    payload=_param("j_payload", EVENTS.c.payload), actor_id=_param("j_actor", EVENTS.c.actor_id),
+    via=_param("j_via", EVENTS.c.via), created_at=_param("j_at", EVENTS.c.created_at),
+)  # fmt: skip
+#: PostgreSQL: the audit row as a data-modifying CTE of the event's INSERT (one statement)
+_JOURNAL_ONE_STATEMENT = _EVENT_INSERT.add_cte(_AUDIT_INSERT.cte("journal_audit"))
+
+
+_UNNESTED = (
+    "unnest(%(action)s::VARCHAR[], %(app)s::VARCHAR[], %(entity)s::VARCHAR[], "
+    "%(record)s::BIGINT[], %(changes)s::TEXT[]::JSONB[], %(payload)s::TEXT[]::JSONB[]) "
+    "AS u(action, app, entity, record_id, changes, payload)"
+)
+#: PostgreSQL, a batch of entries: audit rows (a data-modifying CTE) and events in one statement
+_JOURNAL_UNNEST = (
+    "WITH journal_audit AS (INSERT INTO audit_log "
+    "(at, actor_id, via, action, app, entity, record_id, changes, ip) "
+    "SELECT %(at)s::TIMESTAMPTZ, %(actor)s::BIGINT, %(via)s::VARCHAR, u.action, u.app, u.entity, "
+    f"u.record_id, u.changes, %(ip)s::VARCHAR FROM {_UNNESTED}) "
+    "INSERT INTO events (kind, app, entity, record_id, payload, actor_id, via, created_at) "
+    "SELECT u.action, u.app, u.entity, u.record_id, u.payload, %(actor)s::BIGINT, "
+    f"%(via)s::VARCHAR, %(at)s::TIMESTAMPTZ FROM {_UNNESTED}"
+)
+_Prepared = list[tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]]]
+_DRIVER: weakref.WeakKeyDictionary[sa.Dialect, _Prepared] = weakref.WeakKeyDictionary()
+
+
+def _driver_statements(dialect: sa.Dialect) -> _Prepared:
+    """The journal's two INSERTs as SQL text for a positional-parameter driver (SQLite), each
+    with a function turning a row of parameters into the driver's tuple, values processed by
+    the column types exactly as SQLAlchemy would (datetimes as text, JSON serialised)."""
+    found = _DRIVER.get(dialect)
+    if found is not None:
+        return found
+    made: _Prepared = []
+    for statement in (_AUDIT_INSERT, _EVENT_INSERT):
+        compiled = statement.compile(dialect=dialect)
+        names = list(compiled.positiontup or ())
+        steps = []
+        for name in names:
+            kind = compiled.binds[name].type
+            steps.append((name, kind.dialect_impl(dialect).bind_processor(dialect)))
+
+        def make(row: dict[str, Any], steps: list[tuple[str, Any]] = steps) -> tuple[Any, ...]:
+            return tuple(row[n] if process is None else process(row[n]) for n, process in steps)
+
+        made.append((str(compiled), make))
+    _DRIVER[dialect] = made
+    return made
+
+
 class PlatformJournal:
     """The :class:`~tessera.engines.forms.Journal` over ``audit_log`` and ``events``.
 
@@ -44,28 +114,44 @@ class PlatformJournal:
     ) -> None:
         if not entries:
             return
-        conn.execute(
-            sa.insert(AUDIT),
-            [
+        rows = [
+            {
+                "j_at": at, "j_actor": actor.user_id, "j_via": actor.via, "j_action": e.action,
+                "j_app": e.app, "j_entity": e.entity, "j_record": e.record_id,
+                "j_changes": e.changes if type(e.changes) is dict else dict(e.changes),
+                "j_ip": self.ip, "j_payload": {"changed": e.changed, "version": e.version},
+            }
+            for e in entries
+        ]  # fmt: skip
+        if conn.dialect.name == "sqlite" and conn.in_transaction():
+            # an in-process database: the cost is SQLAlchemy's per-statement work, so the two
+            # statements, compiled once, go to the driver's connection (the same connection, in
+            # the same transaction) with parameters processed as SQLAlchemy would
+            driver = conn.connection.dbapi_connection
+            assert driver is not None
+            for sql, make in _driver_statements(conn.dialect):
+                if len(rows) == 1:
+                    driver.execute(sql, make(rows[0]))
+                else:
+                    driver.executemany(sql, [make(row) for row in rows])
+        elif len(rows) == 1 and conn.dialect.name == "postgresql":
+            conn.execute(_JOURNAL_ONE_STATEMENT, rows[0])  # one round trip for both rows
+        elif conn.dialect.name == "postgresql":
+            # a batch: both tables in one statement, one array parameter per varying column
+            conn.exec_driver_sql(
+                _JOURNAL_UNNEST,
                 {
-                    "at": at, "actor_id": actor.user_id, "via": actor.via, "action": e.action,
-                    "app": e.app, "entity": e.entity, "record_id": e.record_id,
-                    "changes": dict(e.changes), "ip": self.ip,
-                }
-                for e in entries
-            ],
-        )  # fmt: skip
-        conn.execute(
-            sa.insert(EVENTS),
-            [
-                {
-                    "kind": e.action, "app": e.app, "entity": e.entity, "record_id": e.record_id,
-                    "payload": {"changed": e.changed, "version": e.version},
-                    "actor_id": actor.user_id, "via": actor.via, "created_at": at,
-                }
-                for e in entries
-            ],
-        )  # fmt: skip
+                    "at": at, "actor": actor.user_id, "via": actor.via, "ip": self.ip,
+                    "action": [r["j_action"] for r in rows], "app": [r["j_app"] for r in rows],
+                    "entity": [r["j_entity"] for r in rows],
+                    "record": [r["j_record"] for r in rows],
+                    "changes": [json.dumps(r["j_changes"]) for r in rows],
+                    "payload": [json.dumps(r["j_payload"]) for r in rows],
+                },
+            )  # fmt: skip
+        else:
+            conn.execute(_AUDIT_INSERT, rows[0] if len(rows) == 1 else rows)
+            conn.execute(_EVENT_INSERT, rows[0] if len(rows) == 1 else rows)
 
     def entries(
         self, conn: sa.Connection, app: str, entity: str, record_id: int

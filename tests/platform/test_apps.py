@@ -153,7 +153,6 @@ def test_export_and_import_with_data_keep_links(platform: Platform) -> None:
         live.metadata.drop_all(conn)
         conn.execute(sa.delete(AppVersion))
         conn.execute(sa.delete(App))
-    apps._cache.clear()
     result = app_transfer.import_app(engine, copy.deepcopy(document))
     assert result.version == 1
     after = {e: rows(platform, e) for e in ("customer", "order")}

@@ -93,4 +93,11 @@ def expression_errors(doc: Doc) -> list[DefinitionError]:
         for path, source, expected, sql in _located(i, entity):
             for code, message in _check_one(schema, entity["key"], source, expected, sql):
                 errors.append(DefinitionError(path, message, code))
+    for i, role in enumerate(doc.get("roles", ())):  # formula record scopes run in SQL
+        for key, rights in (role.get("entities") or {}).items():
+            for action, scope in rights.items():
+                if isinstance(scope, Mapping) and "formula" in scope:
+                    where: Path = ("roles", i, "entities", key, action, "formula")
+                    for code, message in _check_one(schema, key, scope["formula"], CONDITION, True):
+                        errors.append(DefinitionError(where, message, code))
     return errors

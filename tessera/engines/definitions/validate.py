@@ -717,6 +717,39 @@ def dependencies(ctx: Ctx, entity: Doc, f: Doc) -> list[tuple[str, str]]:
 
 
 @app_rule
+def role_permissions(ctx: Ctx) -> Iterator[Problem]:
+    """Role keys are unique; permissions name entities and fields the app has (child tables
+    are reached through their parent, so they carry no permissions of their own)."""
+    roles = ctx.doc.get("roles", ())
+    for i in _duplicates([r["key"] for r in roles]):
+        message = f"the role “{roles[i]['key']}” is declared twice"
+        yield ("roles", i, "key"), "duplicate_key", message
+    entities = {e["key"]: e for e in ctx.doc["entities"]}
+    for i, role in enumerate(roles):
+        for key, rights in (role.get("entities") or {}).items():
+            where: Path = ("roles", i, "entities", key)
+            entity = entities.get(key)
+            if entity is None:
+                yield where, "unknown_entity", f"there is no entity “{key}”"
+                continue
+            if entity.get("child"):
+                yield (
+                    where,
+                    "child_entity",
+                    (f"“{key}” is a child table: its rows follow the permissions of their parent"),
+                )
+                continue
+            fields = {f["key"] for f in entity["fields"]}
+            for field_key in rights.get("fields", {}):
+                if field_key not in fields:
+                    yield (
+                        (*where, "fields", field_key),
+                        "unknown_field",
+                        (f"“{key}” has no field “{field_key}”"),
+                    )
+
+
+@app_rule
 def no_cycles(ctx: Ctx) -> Iterator[Problem]:
     """Formulas, rollups and lookups must not depend on themselves, however indirectly."""
     position = {

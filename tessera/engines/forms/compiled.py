@@ -73,6 +73,9 @@ class Rule:
     field: str | None
     message: Mapping[str, str] | str
     evaluate: Evaluator
+    #: reads only the record's own stored fields (no links, no related lists, no id), so it can
+    #: be checked on a new record before the row is written
+    local: bool = False
 
     def text(self, locale: str) -> str:
         return pick_label(self.message, locale, self.key)
@@ -88,6 +91,10 @@ class EntityPlan:
     defaults: dict[str, CompiledFormula] = field(default_factory=dict)
     rules: list[Rule] = field(default_factory=list)
     triggers: list[Trigger] = field(default_factory=list)  # triggers whose source is this entity
+    #: a single create can be refused only before its first write (no unique fields whose
+    #: index a racing writer could hit, no child rows or links written after the row, rules
+    #: checkable before writing), so it needs no SAVEPOINT of its own
+    plain_create: bool = False
 
 
 @dataclass
@@ -186,8 +193,16 @@ def _compile(app: AppModel) -> CompiledApp:
                 )
                 continue
             plan.rules.append(
-                Rule(rule["key"], rule.get("field"), rule["message"], ex.compile_python(checked))
-            )
+                Rule(
+                    rule["key"], rule.get("field"), rule["message"], ex.compile_python(checked),
+                    local=not checked.needs_loader and not _uses_id(rule["error_if"]),
+                )
+            )  # fmt: skip
+        plan.plain_create = (
+            not any(f.spec.get("unique") for f in entity.fields)
+            and not any(f.type in ("child_table", "multi_link") for f in entity.fields)
+            and (not plan.rules or (not plan.derived and all(r.local for r in plan.rules)))
+        )
     for trigger in triggers:
         if trigger.source in out.entities:
             out.entities[trigger.source].triggers.append(trigger)

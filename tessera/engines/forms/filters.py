@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -69,9 +69,13 @@ class FilterCompiler:
         schema: ex.ExprSchema,
         context: ex.EvalContext,
         dialect: str,
+        *,
+        hidden: Callable[[EntityModel], set[str]] | None = None,
     ) -> None:
         self.app, self.entity, self.table = app, entity, table
         self.tables, self.schema, self.context, self.dialect = tables, schema, context, dialect
+        #: fields the actor may not see: a filter naming one is refused like an unknown field
+        self.hidden = hidden
         self.leaves = 0
 
     # -- formula filters -------------------------------------------------------------------
@@ -85,6 +89,12 @@ class FilterCompiler:
             raise ValidationFailed(
                 [FieldError(path, e.message, f"formula_{e.code}") for e in error.errors]
             ) from None
+        if self.hidden is not None:
+            for ref in sorted(ex.references(expr)):
+                if self._hidden_path(ref):
+                    raise ValidationFailed.one(
+                        path, f"there is no field “{_name('.'.join(ref))}”", "unknown_field"
+                    )
         if checked.type.kind is not ex.ValueType.BOOLEAN:
             raise ValidationFailed.one(path, "a filter must be a yes/no formula", "not_a_condition")
         tables = {**self.tables, self.entity.key: self.table}
@@ -92,6 +102,20 @@ class FilterCompiler:
             checked, tables, self.context, self.dialect
         )
         return condition
+
+    def _hidden_path(self, path: Sequence[str]) -> bool:
+        """Whether a formula path (``account.annual_revenue``) reads a hidden field."""
+        current = self.entity
+        for key in path:
+            if self.hidden is None or not current.has_field(key):
+                return False
+            if key in self.hidden(current):
+                return True
+            target = current.field(key).target
+            if target is None or not self.app.has_entity(str(target)):
+                return False
+            current = self.app.entity(str(target))
+        return False
 
     # -- JSON filters ----------------------------------------------------------------------
     def json(self, node: Any, path: str = "filter", depth: int = 0) -> sa.ColumnElement[bool]:
@@ -128,7 +152,12 @@ class FilterCompiler:
         return self.leaf(node.get("field"), node.get("op"), node.get("value"), path)
 
     def leaf(self, key: Any, op: Any, value: Any, path: str) -> sa.ColumnElement[bool]:
-        if not isinstance(key, str) or not (key in _SYSTEM or self.entity.has_field(key)):
+        hidden = self.hidden(self.entity) if self.hidden is not None else set()
+        if (
+            not isinstance(key, str)
+            or not (key in _SYSTEM or self.entity.has_field(key))
+            or key in hidden
+        ):
             raise ValidationFailed.one(
                 f"{path}.field",
                 f"“{self.entity.label()}” has no field “{_name(key)}”",
@@ -202,7 +231,8 @@ class FilterCompiler:
             return sa.func.coalesce(sa.not_(hit), sa.true()) if op == "not_contains" else hit
         if op in ("in", "not_in"):
             items = self._many(key, f, value)
-            hit = col.in_(items)
+            # one expanding parameter for the list: no per-item coercion of literals
+            hit = col.in_(sa.bindparam("in", items, expanding=True, unique=True, type_=col.type))
             return sa.or_(sa.not_(hit), col.is_(None)) if op == "not_in" else hit
         if op == "between":
             low, high = self._many(key, f, value, 2)
@@ -212,14 +242,15 @@ class FilterCompiler:
         checked = self._check(key, f, value)
         if op == "ne":
             return sa.or_(col != checked, col.is_(None))
-        comparisons: dict[str, sa.ColumnElement[bool]] = {
-            "eq": col == checked,
-            "lt": col < checked,
-            "le": col <= checked,
-            "gt": col > checked,
-            "ge": col >= checked,
+        # Built for the one operator asked for: SQLAlchemy refuses ``col < False`` outright.
+        comparisons: dict[str, Callable[[], sa.ColumnElement[bool]]] = {
+            "eq": lambda: col == checked,
+            "lt": lambda: col < checked,
+            "le": lambda: col <= checked,
+            "gt": lambda: col > checked,
+            "ge": lambda: col >= checked,
         }
-        return comparisons[op]
+        return comparisons[op]()
 
     def _empty(self, col: Any, kind: str) -> sa.ColumnElement[bool]:
         empty: sa.ColumnElement[bool] = col.is_(None)
@@ -310,11 +341,18 @@ class FilterCompiler:
         return sa.and_(lat >= south, lat <= north, lng >= west, lng <= east)
 
 
-def sort_column(entity: EntityModel, table: sa.Table, key: Any, path: str) -> sa.Column[Any]:
-    """The column to sort ``key`` by, or a validation error (never a guess)."""
+def sort_column(
+    entity: EntityModel,
+    table: sa.Table,
+    key: Any,
+    path: str,
+    hidden: Collection[str] = (),
+) -> sa.Column[Any]:
+    """The column to sort ``key`` by, or a validation error (never a guess); a ``hidden`` field
+    is refused like an unknown one."""
     if isinstance(key, str) and key in _SYSTEM:
         return table.c[_SYSTEM[key][0]]
-    if isinstance(key, str) and entity.has_field(key):
+    if isinstance(key, str) and entity.has_field(key) and key not in hidden:
         f = entity.field(key)
         stored = f.spec.get("_stored") or {}
         if f.type not in _UNSORTABLE and stored.get("type") not in _UNSORTABLE and f.columns:

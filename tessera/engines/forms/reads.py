@@ -33,9 +33,12 @@ from tessera.engines.forms.context import Actor, AllowAll, Clock, Journal, Scope
 from tessera.engines.forms.errors import NotFound, ValidationFailed
 from tessera.engines.forms.filters import FilterCompiler, check_sort, sort_column
 from tessera.engines.forms.search import search_condition
-from tessera.engines.forms.values import SYSTEM_FIELDS, from_row, jsonable
+from tessera.engines.forms.values import SYSTEM_FIELDS, from_row, jsonable, row_reader
 
 MAX_LIMIT = 500
+#: system fields a child row does not show (it lives and dies with its parent record)
+_CHILD_SYSTEM = ("version", "created_at", "updated_at", "created_by", "updated_by", "owner",
+                 "deleted_at")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,12 @@ class Reads:
     def table(self, entity: EntityModel) -> sa.Table:
         return self.tables[entity.key]
 
+    def hidden(self, entity: EntityModel) -> set[str]:
+        """Fields the scope hides from this actor (absent from every read, unusable in filters,
+        sorts and search)."""
+        hook = getattr(self.scope, "hidden_fields", None)
+        return set(hook(entity)) if hook is not None else set()
+
     def visible(self, entity: EntityModel, table: sa.Table) -> list[sa.ColumnElement[bool]]:
         condition = self.scope.read_filter(entity, table)
         return [] if condition is None else [condition]
@@ -149,6 +158,17 @@ class Reads:
         lock: bool = False,
     ) -> sa.RowMapping:
         """The row of a record the actor may see (``trashed`` None: in the trash or not)."""
+        return self._row(entity, record_id, trashed=trashed, lock=lock)._mapping
+
+    def _row(
+        self,
+        entity: EntityModel,
+        record_id: Any,
+        *,
+        trashed: bool | None = False,
+        lock: bool = False,
+    ) -> sa.Row[Any]:
+        """:meth:`row` as the positional row its entity's :class:`RowReader` reads."""
         if not isinstance(record_id, int) or isinstance(record_id, bool):
             raise NotFound(f"there is no record “{str(record_id)[:40]}”")
         table = self.table(entity)
@@ -158,20 +178,29 @@ class Reads:
             query = query.where(deleted.is_not(None) if trashed else deleted.is_(None))
         if lock and self.dialect == "postgresql":
             query = query.with_for_update()
-        found = self.conn.execute(query).mappings().first()
-        if found is None or not self.scope.can("read", entity, from_row(entity, found)):
+        found = self.conn.execute(query).first()
+        if found is None or not self.scope.can(
+            "read", entity, row_reader(entity, table).records([found])[0]
+        ):
             where = "in the trash" if trashed else ""
             raise NotFound(f"there is no {entity.label()} #{record_id} {where}".strip())
         return found
 
     def _fields(
-        self, entity: EntityModel, fields: Sequence[str] | None, default_all: bool
+        self,
+        entity: EntityModel,
+        fields: Sequence[str] | None,
+        default_all: bool,
+        *,
+        with_hidden: bool = False,
     ) -> list[str]:
+        hidden = set() if with_hidden else self.hidden(entity)
         if fields is None:
             return [
                 f.key
                 for f in entity.fields
-                if f.columns or (default_all and f.type in ("child_table", "multi_link"))
+                if (f.columns or (default_all and f.type in ("child_table", "multi_link")))
+                and f.key not in hidden
             ]
         wanted = []
         for i, key in enumerate(fields):
@@ -181,22 +210,28 @@ class Reads:
                     f"“{entity.label()}” has no field “{str(key)[:40]}”",
                     "unknown_field",
                 )
-            if key not in SYSTEM_FIELDS:
+            if key not in SYSTEM_FIELDS and key not in hidden:  # asked-for hidden: left out
                 wanted.append(key)
         return wanted
 
     def shape(
         self,
         entity: EntityModel,
-        rows: Sequence[Mapping[Any, Any]],
+        rows: Sequence[Mapping[Any, Any]] | Sequence[sa.Row[Any]],
         keys: Sequence[str],
         expand: Sequence[str] = (),
     ) -> list[dict[str, Any]]:
-        """Rows as records with the chosen fields, related lists loaded per page, not per row."""
-        records = []
-        for row in rows:
-            full = from_row(entity, row)
-            records.append({k: v for k, v in full.items() if k in SYSTEM_FIELDS or k in keys})
+        """Rows as records with the chosen fields, related lists loaded per page, not per row.
+
+        Rows of ``select(table)`` are read by the entity's precompiled :class:`RowReader`;
+        mappings (a row by column name) one by one."""
+        if all(isinstance(row, sa.Row) for row in rows):
+            records = row_reader(entity, self.table(entity), keys).records(rows)  # type: ignore[arg-type]
+        else:
+            records = []
+            for row in rows:
+                full = from_row(entity, row)  # type: ignore[arg-type]
+                records.append({k: v for k, v in full.items() if k in SYSTEM_FIELDS or k in keys})
         ids = [r["id"] for r in records]
         for key in keys:
             f = entity.field(key)
@@ -239,22 +274,14 @@ class Reads:
             .where(table.c.parent_id.in_(ids))
             .order_by(table.c.parent_id, table.c.sort_order, table.c.id)
         )
-        for row in self.conn.execute(query).mappings():
-            record = {
-                "id": row["id"],
-                **self.shape(child, [row], self._fields(child, None, True))[0],
-            }
-            for system in (
-                "version",
-                "created_at",
-                "updated_at",
-                "created_by",
-                "updated_by",
-                "owner",
-                "deleted_at",
-            ):
+        rows = self.conn.execute(query).all()
+        parent = list(table.c).index(table.c.parent_id)
+        for row, record in zip(
+            rows, self.shape(child, rows, self._fields(child, None, True)), strict=True
+        ):
+            for system in _CHILD_SYSTEM:
                 record.pop(system, None)
-            out.setdefault(row["parent_id"], []).append(record)
+            out.setdefault(row[parent], []).append(record)
         return out
 
     def _expand(
@@ -276,25 +303,26 @@ class Reads:
         target = self.app.entity(str(f.target))
         table = self.table(target)
         wanted: set[int] = set()
-        for r in records:
-            value = r.get(key)
-            if f.type == "multi_link":
-                if value is None:
-                    value = self.linked_ids(entity, key, [r["id"]]).get(r["id"], [])
-                    r[key] = value
-                wanted |= set(value)
-            elif value is not None:
-                wanted.add(value)
+        if f.type == "multi_link":  # links not loaded yet: one query for the whole page
+            missing = [r["id"] for r in records if r.get(key) is None]
+            linked = self.linked_ids(entity, key, missing) if missing else {}
+            for r in records:
+                if r.get(key) is None:
+                    r[key] = linked.get(r["id"], [])
+                wanted |= set(r[key])
+        else:
+            wanted = {r[key] for r in records if r.get(key) is not None}
         found: dict[int, dict[str, Any]] = {}
+        hidden = self.hidden(target)
+        reader = row_reader(target, table)
         for start in range(0, len(wanted), 1000):
             batch = sorted(wanted)[start : start + 1000]
             rows = self.conn.execute(
                 sa.select(table).where(table.c.id.in_(batch), *self.visible(target, table))
-            ).mappings()
-            for row in rows:
-                record = from_row(target, row)
+            )
+            for record in reader.records(rows):
                 if self.scope.can("read", target, record):
-                    found[row["id"]] = record
+                    found[record["id"]] = {k: v for k, v in record.items() if k not in hidden}
         for r in records:
             value = r.get(key)
             if f.type == "multi_link":
@@ -316,7 +344,7 @@ class Reads:
         narrows it; ``expand`` replaces link ids with the linked records the actor may see."""
         model = self.entity(entity)
         keys = self._fields(model, fields, default_all=True)
-        found = self.row(model, record_id, trashed=trashed)
+        found = self._row(model, record_id, trashed=trashed)
         return self.shape(model, [found], keys, expand)[0]
 
     def list(self, entity: str, query: ListQuery | None = None) -> Page:
@@ -330,8 +358,9 @@ class Reads:
             raise ValidationFailed.one("limit", f"the page size is 1 to {MAX_LIMIT}", "bad_limit")
         keys = self._fields(model, q.fields, default_all=False)
         where = self.where(model, table, q)
+        hidden = self.hidden(model)
         sort = [
-            (sort_column(model, table, key, f"sort[{i}]"), direction)
+            (sort_column(model, table, key, f"sort[{i}]", hidden), direction)
             for i, (key, direction) in enumerate(check_sort(q.sort))
             if key != "id"
         ]
@@ -342,7 +371,7 @@ class Reads:
         next_cursor = None
         if len(rows) > q.limit:
             rows = rows[: q.limit]
-            last = rows[-1]
+            last = rows[-1]._mapping
             next_cursor = self.encode_cursor(
                 fingerprint, [last[c.name] for c, _ in sort], last["id"]
             )
@@ -374,7 +403,7 @@ class Reads:
         if q.filter is not None:
             compiler = FilterCompiler(
                 self.app, model, table, self.tables, self.compiled.schema, self.context(),
-                self.dialect,
+                self.dialect, hidden=self.hidden,
             )  # fmt: skip
             if isinstance(q.filter, str):
                 where.append(compiler.formula(q.filter))
@@ -383,7 +412,7 @@ class Reads:
         if q.where is not None:
             compiler = FilterCompiler(
                 self.app, model, table, self.tables, self.compiled.schema, self.context(),
-                self.dialect,
+                self.dialect, hidden=self.hidden,
             )  # fmt: skip
             where.append(compiler.formula(q.where, "where"))
         if q.search:
@@ -391,7 +420,9 @@ class Reads:
                 raise ValidationFailed.one(
                     "search", "search for at most 200 characters", "bad_search"
                 )
-            condition = search_condition(self.conn, model, table, q.search)
+            condition = search_condition(
+                self.conn, model, table, q.search, hidden=self.hidden(model)
+            )
             if condition is not None:
                 where.append(condition)
         return where
@@ -404,7 +435,7 @@ class Reads:
         id_direction: str,
         cursor: tuple[bool, builtins.list[Any], int] | None,
         limit: int,
-    ) -> builtins.list[sa.RowMapping]:
+    ) -> builtins.list[sa.Row[Any]]:
         def order(column: Any, direction: str, nulls_last: bool = True) -> Any:
             ordered = column.desc() if direction == "desc" else column.asc()
             return ordered.nulls_last() if nulls_last else ordered
@@ -432,10 +463,10 @@ class Reads:
             query = sa.select(table).where(*where)
             if cursor is not None:
                 query = query.where(after([], cursor[2]))
-            return list(self.conn.execute(query.order_by(id_order).limit(limit)).mappings())
+            return list(self.conn.execute(query.order_by(id_order).limit(limit)).all())
         first, direction = sort[0]
         rest = sort[1:]
-        rows: builtins.list[sa.RowMapping] = []
+        rows: builtins.list[sa.Row[Any]] = []
         in_blanks = cursor is not None and cursor[0]
         if not in_blanks:
             query = sa.select(table).where(*where, first.is_not(None))
@@ -453,14 +484,14 @@ class Reads:
             query = query.order_by(
                 order(first, direction, nulls_last=False), *[order(c, d) for c, d in rest], id_order
             )
-            rows = list(self.conn.execute(query.limit(limit)).mappings())
+            rows = list(self.conn.execute(query.limit(limit)).all())
         if len(rows) < limit:
             query = sa.select(table).where(*where, first.is_(None))
             if in_blanks and cursor is not None:
                 keys = [(c, d, v) for (c, d), v in zip(rest, cursor[1][1:], strict=True)]
                 query = query.where(after(keys, cursor[2]))
             query = query.order_by(*[order(c, d) for c, d in rest], id_order)
-            rows += list(self.conn.execute(query.limit(limit - len(rows))).mappings())
+            rows += self.conn.execute(query.limit(limit - len(rows))).all()
         return rows
 
     # -- cursors ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ named ``xs_…`` (``naming.search_name``) so schema plans leave them alone;
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import sqlalchemy as sa
@@ -152,19 +153,29 @@ def contains(conn: sa.Connection, column: sa.ColumnElement[Any], text: str) -> A
 
 
 def search_condition(
-    conn: sa.Connection, entity: EntityModel, table: sa.Table, text: str
+    conn: sa.Connection,
+    entity: EntityModel,
+    table: sa.Table,
+    text: str,
+    *,
+    hidden: Collection[str] = (),
 ) -> sa.ColumnElement[bool] | None:
     """A condition matching rows whose text fields contain every term of ``text``; None when
-    there is nothing to search for."""
+    there is nothing to search for.  ``hidden`` fields are not searched (the full-text index
+    covers every text field, so with hidden text fields the search reads the visible columns)."""
     terms = [t for t in text.split() if t][:MAX_TERMS]
-    columns = [table.c[c] for c in text_columns(entity)]
+    skipped = {entity.field(k).columns[0] for k in hidden if entity.has_field(k)
+               and entity.field(k).columns}  # fmt: skip
+    all_columns = text_columns(entity)
+    columns = [table.c[c] for c in all_columns if c not in skipped]
     if not terms:
         return None
     if not columns:
         return sa.false()
     conditions: list[sa.ColumnElement[bool]] = []
     long_terms = [t for t in terms if len(t) >= 3]
-    use_fts = conn.dialect.name == "sqlite" and not entity.child
+    every_column = len(columns) == len(all_columns)
+    use_fts = conn.dialect.name == "sqlite" and not entity.child and every_column
     if use_fts and long_terms:
         fts = sa.table(naming.search_name(entity.table), sa.column("rowid"))
         phrase = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)

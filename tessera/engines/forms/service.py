@@ -5,7 +5,10 @@ validation, defaults, computed fields, optimistic locking, the audit trail and e
 skipped by any of them.  It works in the caller's connection and transaction, and wraps every
 write in a SAVEPOINT: a refused write (validation, conflict, permission, a broken unique
 constraint) leaves the caller's transaction exactly as it was, and a bulk write either writes
-every row or none.
+every row or none.  The one exception is a single create of an entity whose create can only be
+refused before its first statement (no unique field, no child rows or links written after the
+row, validation rules that read the record alone, the default scope): it needs no SAVEPOINT,
+which is two statements of the five a create used to cost.
 
 A write, in order: permission → values checked by field type (all problems at once, with
 paths) → defaults (static or formula) → local formulas → required, links, unique → auto numbers
@@ -17,7 +20,9 @@ events through the :class:`~.context.Journal`, in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +33,7 @@ from tessera.engines import definitions as defs
 from tessera.engines.definitions import EntityModel, naming
 from tessera.engines.forms.compiled import ALL
 from tessera.engines.forms.computed import Recomputer, chunks, formula_record, stored_value
-from tessera.engines.forms.context import Action, JournalEntry
+from tessera.engines.forms.context import Action, AllowAll, JournalEntry
 from tessera.engines.forms.errors import (
     Conflict,
     FieldError,
@@ -39,15 +44,17 @@ from tessera.engines.forms.errors import (
 from tessera.engines.forms.reads import Reads, TimelineEntry, timeline
 from tessera.engines.forms.values import (
     check_values,
+    created,
     diff,
     from_row,
     is_blank,
     jsonable,
     required_errors,
+    row_reader,
     to_columns,
 )
 
-BULK_CHUNK = 500
+BULK_CHUNK = 1000
 _CHILD_SYSTEM = ("version", "created_at", "updated_at", "created_by", "updated_by", "owner",
                  "deleted_at")  # fmt: skip
 
@@ -55,6 +62,63 @@ _CHILD_SYSTEM = ("version", "created_at", "updated_at", "created_by", "updated_b
 def _ids(value: Any) -> list[Any]:
     """A link value (an id or None) or a multi-link value (a list of ids) as a list."""
     return list(value) if isinstance(value, list) else [value]
+
+
+_STATEMENTS: dict[int, tuple[sa.Table, Any, tuple[str, ...]]] = {}
+
+
+def _prepared(table: sa.Table) -> tuple[sa.Table, Any, tuple[str, ...]]:
+    """Per table, once: its INSERT (returning the new ids in parameter order) and its column
+    names, so SQLAlchemy finds the compiled statement in its cache by a stable shape."""
+    hit = _STATEMENTS.get(id(table))
+    if hit is None or hit[0] is not table:
+        insert = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        hit = (table, insert, tuple(c.name for c in table.c))
+        if len(_STATEMENTS) > 1024:
+            _STATEMENTS.clear()
+        _STATEMENTS[id(table)] = hit
+    return hit
+
+
+_UNNEST: dict[int, tuple[sa.Table, tuple[str, str, tuple[str, ...]]]] = {}
+
+
+def _unnest_statements(table: sa.Table, dialect: sa.Dialect) -> tuple[str, str, tuple[str, ...]]:
+    """PostgreSQL, per table: ``INSERT … SELECT * FROM unnest(%(p0)s::type[], …)`` over every
+    column but ``id`` (given first), and the query drawing ``n`` ids from its sequence."""
+    hit = _UNNEST.get(id(table))
+    if hit is not None and hit[0] is table:
+        return hit[1]
+    quote = dialect.identifier_preparer.quote
+    names = tuple(c.name for c in table.c if c.name != "id")
+    arrays = ["%(p_id)s::BIGINT[]"]
+    for n, name in enumerate(names):
+        kind = table.c[name].type
+        if isinstance(kind, sa.JSON):
+            arrays.append(f"%(p{n})s::TEXT[]::JSONB[]")
+        else:
+            arrays.append(f"%(p{n})s::{kind.compile(dialect=dialect)}[]")
+    columns = ", ".join(quote(c) for c in ("id", *names))
+    insert = (
+        f"INSERT INTO {quote(table.name)} ({columns}) SELECT * FROM unnest({', '.join(arrays)})"
+    )
+    sequence = (
+        f"SELECT nextval(pg_get_serial_sequence('{quote(table.name)}', 'id')) "
+        "FROM generate_series(1, %(n)s)"
+    )
+    made = (insert, sequence, names)
+    if len(_UNNEST) > 1024:
+        _UNNEST.clear()
+    _UNNEST[id(table)] = (table, made)
+    return made
+
+
+def _insert_statement(table: sa.Table) -> Any:
+    return _prepared(table)[1]
+
+
+def _column_names(table: sa.Table) -> tuple[str, ...]:
+    return _prepared(table)[2]
 
 
 def _join(prefix: str, key: str) -> str:
@@ -74,10 +138,17 @@ class RecordService(Reads):
     def create(self, entity: str, values: Mapping[str, Any]) -> dict[str, Any]:
         """Create one record; returns it as :meth:`get` would."""
         model = self.entity(entity)
-        with self.conn.begin_nested():
-            _, entries = self._create(model, [values], bulk=False)
+        if self._plain_create(model):
+            # every refusal comes before the first write, so the caller's transaction is left
+            # as it was without a SAVEPOINT (two statements saved per record)
+            _, entries = self._create(model, [values], bulk=False, plain=True)
             self._journal(entries)
-        return self._created
+        else:
+            with self.conn.begin_nested():
+                _, entries = self._create(model, [values], bulk=False)
+                self._journal(entries)
+        hidden = self.hidden(model)
+        return {k: v for k, v in self._created.items() if k not in hidden}
 
     def bulk_create(self, entity: str, rows: Sequence[Mapping[str, Any]]) -> list[int]:
         """Create many records in one transaction: all or none; errors carry ``[row].field``."""
@@ -169,11 +240,28 @@ class RecordService(Reads):
         model = self.entity(entity)
         self.row(model, record_id, trashed=None)
         entries = self.journal.entries(self.conn, self.app.key, model.key, record_id)
+        hidden = self.hidden(model)
+        if hidden:  # a hidden field's old and new values are not the actor's to read either
+            entries = [
+                replace(e, changes={k: v for k, v in e.changes.items() if k not in hidden})
+                for e in entries
+            ]
         return timeline(self.app, model, entries, locale or self.actor.locale)
 
     # -- creating --------------------------------------------------------------------------
+    def _plain_create(self, model: EntityModel) -> bool:
+        """Whether a create of ``model`` can be refused only before its first write: the
+        entity allows it (:attr:`~.compiled.EntityPlan.plain_create`) and the scope is the
+        default one (a scope may refuse a record once it is stored)."""
+        return self.compiled.plan(model.key).plain_create and type(self.scope) is AllowAll
+
     def _create(
-        self, model: EntityModel, given: list[Mapping[str, Any]], *, bulk: bool
+        self,
+        model: EntityModel,
+        given: list[Mapping[str, Any]],
+        *,
+        bulk: bool,
+        plain: bool = False,
     ) -> tuple[list[int], list[JournalEntry]]:
         if not self.scope.can("create", model, None):
             raise PermissionDenied(f"you may not create {model.label()} records")
@@ -198,26 +286,47 @@ class RecordService(Reads):
             records.append(record)
         if not errors:
             items = [(f"[{i}]" if bulk else "", r) for i, r in enumerate(records)]
-            errors += self._reference_errors(model, items)
+            errors += self._reference_errors(model, items, lock=plain)
             errors += self._unique_errors(model, items)
         if errors:
             raise ValidationFailed(errors)
+        if plain:  # rules read only the record itself: check them before anything is written
+            system = {"id": None, "version": 1, "created_at": now, "updated_at": now,
+                      "created_by": self.actor.user_id, "updated_by": self.actor.user_id,
+                      "deleted_at": None}  # fmt: skip
+            self._check_rule_records(model, [{**system, **r} for r in records], [""])
         self._number(model, records, now)
         ids: list[int] = []
         entries: list[JournalEntry] = []
+        plan = self.compiled.plan(model.key)
+        reread = bool(plan.derived) or any(
+            f.type in ("child_table", "multi_link") for f in model.fields
+        )
         for start in range(0, len(records), BULK_CHUNK):
             batch = records[start : start + BULK_CHUNK]
-            batch_ids = self._insert(model, batch, now, recompute)
+            batch_ids, returned = self._insert(model, batch, now, recompute)
             ids += batch_ids
-            snapshots, rows = self._snapshot(model, batch_ids)
+            if reread:  # computed after the insert, or stored in other tables: read it back
+                snapshots, rows = self._snapshot(model, batch_ids)
+            else:  # every column's value is known: what was inserted, and the new id
+                stored = row_reader(model, self.table(model)).records(returned)
+                snapshots = {r["id"]: r for r in stored}
+                names = _column_names(self.table(model))
+                rows = [dict(zip(names, r, strict=True)) for r in returned] if not plain else []
             self._created = snapshots[batch_ids[-1]]  # create() returns it without reading again
-            self._check_rules(
-                model, rows, [f"[{start + n}]" if bulk else "" for n in range(len(batch))]
-            )
-            entries += [
-                JournalEntry(
-                    "created", self.app.key, model.key, i, 1, diff(model, {}, snapshots[i])
+            for n, record_id in enumerate(batch_ids):  # the scope after the write, too
+                if not self.scope.can("create", model, snapshots[record_id]):
+                    where = f"[{start + n}]" if bulk else ""
+                    raise PermissionDenied(
+                        f"{where} you may not create this {model.label()}: it would be outside "
+                        "the records you may create".strip()
+                    )
+            if not plain:
+                self._check_rules(
+                    model, rows, [f"[{start + n}]" if bulk else "" for n in range(len(batch))]
                 )
+            entries += [
+                JournalEntry("created", self.app.key, model.key, i, 1, created(model, snapshots[i]))
                 for i in batch_ids
             ]
         return ids, entries
@@ -317,23 +426,69 @@ class RecordService(Reads):
         records: list[dict[str, Any]],
         now: dt.datetime,
         recompute: Recomputer,
-    ) -> list[int]:
+    ) -> tuple[list[int], list[tuple[Any, ...]]]:
+        """Insert the rows; their ids, and the rows as stored (in table column order: every
+        column is written, so only the id comes back from the database)."""
         table = self.table(model)
         user = self.actor.user_id
         system = {"created_at": now, "updated_at": now, "created_by": user, "updated_by": user,
-                  "version": 1}  # fmt: skip
+                  "version": 1, "deleted_at": None}  # fmt: skip
         rows = [{**self._columns(model, r), **system, "owner_id": r.get("owner")} for r in records]
-        statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        statement = _insert_statement(table)
         try:
-            ids = [int(i) for i in self.conn.execute(statement, rows).scalars()]
+            if len(rows) == 1:  # one row: a plain execute, not the executemany machinery
+                ids = [int(self.conn.execute(statement, rows[0]).scalar_one())]
+            elif self.dialect == "sqlite":
+                ids = self._insert_numbered(table, rows)
+            elif self.dialect == "postgresql":
+                ids = self._insert_unnest(table, rows)
+            else:
+                ids = [int(i) for i in self.conn.execute(statement, rows).scalars()]
         except sa.exc.IntegrityError:
             raise ValidationFailed.one(
                 "", "another record was saved with the same unique value at the same time", "unique"
             ) from None
-        for record, record_id in zip(records, ids, strict=True):
-            record["id"] = record_id
+        names = _column_names(table)
+        stored = []
+        for record, row, record_id in zip(records, rows, ids, strict=True):
+            record["id"] = row["id"] = record_id
+            stored.append(tuple(map(row.get, names)))
         self._write_relations(model, records, now, creating=True)
         recompute.propagate(model.key, ids, {ALL})
+        return ids, stored
+
+    def _insert_numbered(self, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
+        """SQLite: many rows with ids given by us, in one driver-level executemany.
+
+        SQLite cannot return the ids of a multi-row INSERT in the order of its rows, so
+        SQLAlchemy would send one INSERT per row.  The write lock is ours from the start of the
+        transaction (``BEGIN IMMEDIATE``), so the ids after the current largest are free; they
+        are what SQLite itself would pick, one by one."""
+        last = self.conn.scalar(sa.select(sa.func.max(table.c.id))) or 0
+        ids = list(range(int(last) + 1, int(last) + 1 + len(rows)))
+        for row, record_id in zip(rows, ids, strict=True):
+            row["id"] = record_id
+        self.conn.execute(sa.insert(table), rows)
+        return ids
+
+    def _insert_unnest(self, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
+        """PostgreSQL: many rows in one statement with one array parameter per column.
+
+        A multi-row ``VALUES`` list has a parameter per value, which the driver rewrites one by
+        one; ``unnest`` of typed arrays has one per column.  The ids are drawn from the table's
+        sequence first, in one round trip, so no RETURNING order has to be trusted."""
+        sql, sequence_sql, names = _unnest_statements(table, self.conn.dialect)
+        ids = [int(i) for i in self.conn.exec_driver_sql(sequence_sql, {"n": len(rows)}).scalars()]
+        params: dict[str, Any] = {"p_id": ids}
+        for n, name in enumerate(names):
+            column = table.c[name]
+            values = [row.get(name) for row in rows]
+            if isinstance(column.type, sa.JSON):  # None as JSON null, as SQLAlchemy stores it
+                values = [json.dumps(v) for v in values]
+            params[f"p{n}"] = values
+        for row, record_id in zip(rows, ids, strict=True):
+            row["id"] = record_id
+        self.conn.exec_driver_sql(sql, params)
         return ids
 
     def _write_relations(
@@ -374,8 +529,15 @@ class RecordService(Reads):
         model: EntityModel,
         items: Sequence[tuple[str, Mapping[str, Any]]],
         own: int | None = None,
+        *,
+        lock: bool = False,
     ) -> list[FieldError]:
-        """Links, users and departments that do not exist (or that the actor cannot see)."""
+        """Links, users and departments that do not exist (or that the actor cannot see).
+
+        The owner is not looked up when it is the actor (the actor's id is written as
+        ``created_by`` anyway, under the same foreign key).  ``lock`` keeps the rows found from
+        being deleted until the transaction ends (PostgreSQL's ``FOR KEY SHARE``, what its own
+        foreign-key check takes), so a write without a SAVEPOINT cannot fail on them later."""
         errors: list[FieldError] = []
         checks: list[tuple[str, str | None]] = [("owner", "users")] if not model.child else []
         for f in model.fields:
@@ -387,9 +549,11 @@ class RecordService(Reads):
                 checks.append((f.key, "departments"))
         for key, target in checks:
             wanted = {i for _, record in items for i in _ids(record.get(key)) if i is not None}
+            if key == "owner":
+                wanted.discard(self.actor.user_id)
             if not wanted or target is None or target not in self.tables:
                 continue
-            found = self._existing(target, wanted)
+            found = self._existing(target, wanted, lock=lock)
             for prefix, record in items:
                 value = record.get(key)
                 for i in value if isinstance(value, list) else [value]:
@@ -415,7 +579,7 @@ class RecordService(Reads):
                 errors += self._unique_errors(child, rows)
         return errors
 
-    def _existing(self, target: str, wanted: set[int]) -> set[int]:
+    def _existing(self, target: str, wanted: set[int], *, lock: bool = False) -> set[int]:
         table = self.tables[target]
         conditions: list[Any] = []
         if self.app.has_entity(target):
@@ -423,9 +587,10 @@ class RecordService(Reads):
             conditions = [table.c.deleted_at.is_(None), *self.visible(entity, table)]
         found: set[int] = set()
         for batch in chunks(sorted(wanted)):
-            found |= set(
-                self.conn.scalars(sa.select(table.c.id).where(table.c.id.in_(batch), *conditions))
-            )
+            query = sa.select(table.c.id).where(table.c.id.in_(batch), *conditions)
+            if lock and self.dialect == "postgresql":
+                query = query.with_for_update(key_share=True)
+            found |= set(self.conn.scalars(query))
         return found
 
     def _unique_errors(
@@ -474,13 +639,18 @@ class RecordService(Reads):
         self, model: EntityModel, rows: Sequence[Mapping[Any, Any]], prefixes: Sequence[str]
     ) -> None:
         """Validation rules (``error_if``) on the records as stored, computed fields included."""
+        if self.compiled.plan(model.key).rules:
+            self._check_rule_records(model, [formula_record(model, r) for r in rows], prefixes)
+
+    def _check_rule_records(
+        self, model: EntityModel, records: Sequence[Mapping[str, Any]], prefixes: Sequence[str]
+    ) -> None:
         rules = self.compiled.plan(model.key).rules
         if not rules:
             return
         recompute = Recomputer(self.conn, self.compiled, self.tables, self.context())
         errors: list[FieldError] = []
-        for row, prefix in zip(rows, prefixes, strict=True):
-            record = formula_record(model, row)
+        for record, prefix in zip(records, prefixes, strict=True):
             for rule in rules:
                 try:
                     broken = rule.evaluate(record, recompute.context, recompute.loader)
@@ -575,6 +745,11 @@ class RecordService(Reads):
                     self.conn.execute(sa.insert(junction), links)
         recompute.propagate(model.key, [record_id], set(changed), [dict(before_row)])
         after, rows = self._snapshot(model, [record_id])
+        if not self.scope.can("update", model, after[record_id]):
+            raise PermissionDenied(
+                f"you may not change this {model.label()} so that it leaves the records you may "
+                "change"
+            )
         self._check_rules(model, rows, [prefix])
         return JournalEntry(
             "updated", self.app.key, model.key, record_id, version + 1,
@@ -824,14 +999,13 @@ class RecordService(Reads):
         """Full records (child rows and multi links included) for diffs, and their rows."""
         table = self.table(model)
         wanted = list(ids)
-        rows: list[sa.RowMapping] = []
+        found: list[sa.Row[Any]] = []
         for batch in chunks(wanted):
-            rows += list(
-                self.conn.execute(sa.select(table).where(table.c.id.in_(batch))).mappings()
-            )
+            found += self.conn.execute(sa.select(table).where(table.c.id.in_(batch))).all()
         order = {i: n for n, i in enumerate(wanted)}
-        rows.sort(key=lambda r: order[r["id"]])
-        records = self.shape(model, rows, self._fields(model, None, True))
+        found.sort(key=lambda r: order[r.id])
+        rows = [r._mapping for r in found]
+        records = self.shape(model, found, self._fields(model, None, True, with_hidden=True))
         for record in records:
             for key in model.fields:
                 if key.type == "child_table":

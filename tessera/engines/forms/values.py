@@ -11,12 +11,17 @@ written (when the scope lets the actor), computed fields never.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from tessera.engines.definitions import AppModel, EntityModel, FieldModel
+from tessera.engines.definitions.fields import FieldType, field_type
+from tessera.engines.definitions.fields.computed import Stored
+from tessera.engines.definitions.fields.numbers import DecimalField
+from tessera.engines.definitions.fields.temporal import DateTime
 from tessera.engines.forms.errors import FieldError
 
 #: system fields as records show them, and the columns they live in
@@ -175,38 +180,169 @@ def to_columns(entity: EntityModel, values: Mapping[str, Any]) -> dict[str, Any]
 
 
 def from_row(entity: EntityModel, row: Mapping[Any, Any]) -> dict[str, Any]:
-    """A row as a record: system fields, then every column field present in the row."""
+    """A row (by column name) as a record: system fields, then every column field present."""
     row = dict(row)  # plain dict lookups: a RowMapping's are several times slower
     record: dict[str, Any] = {}
-    for key, column in SYSTEM_FIELDS.items():
+    for key, column, convert in _SYSTEM_READERS:
         if column in row:
             value = row[column]
-            if isinstance(value, dt.datetime) and value.tzinfo is None:
-                value = value.replace(tzinfo=dt.UTC)
-            record[key] = value
+            record[key] = value if value is None or convert is None else convert(value)
     for key, names, read in _readers(entity):
-        if len(names) == 1 and names[0] in row:
-            record[key] = None if row[names[0]] is None else read(row)
+        if len(names) == 1:
+            if names[0] in row:
+                value = row[names[0]]
+                record[key] = value if value is None or read is None else read(value)
         elif names and all(n in row for n in names):
-            record[key] = read(row)
+            record[key] = _columns_reader(entity.field(key))(row)
     return record
+
+
+# -- reading rows fast ---------------------------------------------------------------------
+# Values read from our own columns are already what their field type produces (the column
+# type is the field type's, and every value was checked on the way in), so reading them back
+# converts only where the driver's value differs from the field's: datetimes become aware UTC
+# (SQLite has no zone).  Decimals come back from ``Numeric`` columns at the column's scale, so
+# they are not parsed and quantized again; that was most of the cost of a page.
+
+
+def _utc(value: Any) -> Any:
+    if value.tzinfo is dt.UTC:
+        return value
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+#: marker: read through the field type's own ``from_columns`` (types this module does not know)
+GENERIC: Any = object()
+_SYSTEM_READERS: tuple[tuple[str, str, Any], ...] = tuple(
+    (key, column, _utc if key in ("created_at", "updated_at", "deleted_at") else None)
+    for key, column in SYSTEM_FIELDS.items()
+)
+
+
+def value_reader(kind: FieldType, spec: Mapping[str, Any]) -> Any:
+    """How a non-blank value of a one-column field becomes the field's value (None: as it is),
+    or :data:`GENERIC` when only the field type's own ``from_columns`` knows."""
+    method = type(kind).from_columns
+    if method is FieldType.from_columns or method is DecimalField.from_columns:
+        return None
+    if method is DateTime.from_columns:
+        return _utc
+    if method is Stored.from_columns and isinstance(kind, Stored):
+        stored = kind.stored_spec(spec)
+        return value_reader(field_type(str(stored["type"])), stored)
+    return GENERIC
+
+
+def _columns_reader(f: FieldModel) -> Callable[[Mapping[str, Any]], Any]:
+    """A reader of a field from the whole row by column name (location and unknown types)."""
+    return partial(f.kind.from_columns, f.spec)
 
 
 _READERS: dict[int, tuple[EntityModel, list[tuple[str, tuple[str, ...], Any]]]] = {}
 
 
 def _readers(entity: EntityModel) -> list[tuple[str, tuple[str, ...], Any]]:
-    """Per entity, once: each column field's key, columns and reader (lists read many rows)."""
+    """Per entity, once: each column field's key, columns and value reader."""
     hit = _READERS.get(id(entity))
     if hit is not None and hit[0] is entity:
         return hit[1]
-    readers = [
-        (f.key, f.columns, partial(f.kind.from_columns, f.spec)) for f in entity.fields if f.columns
-    ]
+    readers: list[tuple[str, tuple[str, ...], Any]] = []
+    for f in entity.fields:
+        names = f.columns
+        if not names:
+            continue
+        read = value_reader(f.kind, f.spec) if len(names) == 1 else GENERIC
+        if read is GENERIC and len(names) == 1:
+            column, generic = names[0], _columns_reader(f)
+            read = partial(_one_column, generic, column)
+        readers.append((f.key, names, read))
     if len(_READERS) > 1024:
         _READERS.clear()
     _READERS[id(entity)] = (entity, readers)
     return readers
+
+
+def _one_column(read: Callable[[Mapping[str, Any]], Any], column: str, value: Any) -> Any:
+    return read({column: value})
+
+
+class RowReader:
+    """Rows of ``select(table)`` (all columns, in table order) as records with ``keys``.
+
+    Built once per entity, table and set of fields (:func:`row_reader`), so reading a page is
+    a C-level ``zip`` per row plus a converter call for the few columns that need one.
+    """
+
+    def __init__(self, entity: EntityModel, table: Any, keys: frozenset[str] | None) -> None:
+        position = {column.name: n for n, column in enumerate(table.c)}
+        names: list[str] = []
+        indexes: list[int] = []
+        convert: list[tuple[str, Callable[[Any], Any]]] = []
+        whole: list[tuple[str, tuple[tuple[str, int], ...], Callable[[Any], Any]]] = []
+        for key, column, read in _SYSTEM_READERS:
+            if column in position:
+                names.append(key)
+                indexes.append(position[column])
+                if read is not None:
+                    convert.append((key, read))
+        for key, columns, read in _readers(entity):
+            if (keys is not None and key not in keys) or not all(c in position for c in columns):
+                continue
+            names.append(key)
+            indexes.append(position[columns[0]])
+            if len(columns) > 1:
+                where = tuple((c, position[c]) for c in columns)
+                whole.append((key, where, _columns_reader(entity.field(key))))
+            elif read is not None:
+                convert.append((key, read))
+        self.names = tuple(names)
+        self.pick: Callable[[Any], Any] = (
+            itemgetter(*indexes) if len(indexes) > 1 else lambda row: (row[indexes[0]],)
+        )
+        self.convert = tuple(convert)
+        self.whole = tuple(whole)
+
+    def records(self, rows: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+        names, pick = self.names, self.pick
+        rows = rows if isinstance(rows, list) else list(rows)
+        out = [dict(zip(names, pick(row))) for row in rows]  # noqa: B905 - same length by design
+        aware: dict[Any, Any] = {}  # created_at and updated_at are often the same instant
+        for key, read in self.convert:
+            if read is _utc:
+                for record in out:
+                    value = record[key]
+                    if value is not None and value.tzinfo is not dt.UTC:
+                        hit = aware.get(value)
+                        if hit is None:
+                            hit = aware[value] = _utc(value)
+                        record[key] = hit
+                continue
+            for record in out:
+                value = record[key]
+                if value is not None:
+                    record[key] = read(value)
+        if self.whole:
+            for record, row in zip(out, rows, strict=True):
+                for key, where, read_row in self.whole:
+                    record[key] = read_row({c: row[i] for c, i in where})
+        return out
+
+
+_ROW_READERS: dict[tuple[int, int, frozenset[str] | None], tuple[Any, Any, RowReader]] = {}
+
+
+def row_reader(entity: EntityModel, table: Any, keys: Iterable[str] | None = None) -> RowReader:
+    """The cached :class:`RowReader` of ``entity`` over ``table`` for ``keys`` (None: all)."""
+    wanted = None if keys is None else frozenset(keys)
+    cache_key = (id(entity), id(table), wanted)
+    hit = _ROW_READERS.get(cache_key)
+    if hit is not None and hit[0] is entity and hit[1] is table:
+        return hit[2]
+    reader = RowReader(entity, table, wanted)
+    if len(_ROW_READERS) > 4096:
+        _ROW_READERS.clear()
+    _ROW_READERS[cache_key] = (entity, table, reader)
+    return reader
 
 
 def redact(entity: EntityModel, changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -229,3 +365,29 @@ def diff(
         if old != new:
             changes[key] = [old, new]
     return redact(entity, changes)
+
+
+_NOT_DIFFED = frozenset({"updated_at", "updated_by", "created_at", "created_by", "id"})
+_SECRETS: dict[int, tuple[EntityModel, frozenset[str]]] = {}
+
+
+def created(entity: EntityModel, record: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """``diff(entity, {}, record)`` for a new record, without comparing every value to None."""
+    hit = _SECRETS.get(id(entity))
+    if hit is None or hit[0] is not entity:
+        hit = (entity, frozenset(f.key for f in entity.fields if f.spec.get("secret")))
+        if len(_SECRETS) > 1024:
+            _SECRETS.clear()
+        _SECRETS[id(entity)] = hit
+    secrets = hit[1]
+    changes: dict[str, list[Any]] = {}
+    for key, value in record.items():
+        if value is None or key in _NOT_DIFFED:
+            continue
+        if key in secrets:
+            changes[key] = [SECRET, SECRET]
+        elif isinstance(value, str | int | float | bool):
+            changes[key] = [None, value]
+        else:
+            changes[key] = [None, jsonable(value)]
+    return changes

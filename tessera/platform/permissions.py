@@ -1,0 +1,362 @@
+"""App permissions on the platform side: who a caller is to an app's policy, and record sharing.
+
+:func:`init_app` installs :func:`scope_provider` as the records service's permission hook
+(``tessera.platform.records.set_scope_provider``), so every records service the API, the pages,
+exports and imports build for a caller is scoped by the app's ``roles``.  The policy is compiled
+once per published version (:func:`policy_of`); the caller's facts (department tree, role keys,
+platform role) are read in the caller's connection.
+
+* System administrators, and automations (an :class:`~tessera.engines.forms.Actor` with no user
+  and ``via`` rule, process or system), are not restricted.
+* An app that declares no entity permissions keeps the open default: every member may do
+  everything.  Once it declares some, a member with none of its roles sees nothing.
+
+Record sharing (``record_shares``) adds single records to a user's scope: shared with the user or
+with their department (or a department above it), to ``read`` or to ``edit``.  The API is
+``POST``/``DELETE /api/v1/apps/<app>/<entity>/<id>/shares``; whoever may change a record may
+share it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, Response, request
+
+from tessera.engines.forms import Actor, NotFound, PermissionDenied, Scope, ValidationFailed
+from tessera.engines.forms.compiled import compile_records, record_tables
+from tessera.engines.forms.permissions import Facts, Policy, PolicyScope
+from tessera.platform import apps, records
+from tessera.platform.api import problems
+from tessera.platform.identity.current import Identity
+from tessera.platform.models import Department, RecordShare, Role, RoleMembership, User, utcnow
+from tessera.platform.runtime import current_platform
+
+SHARES: sa.Table = RecordShare.__table__  # type: ignore[assignment]
+#: actors that are automations, not people: they run unrestricted (and are named in the audit)
+AUTOMATION_VIAS = ("rule", "process", "system")
+
+#: compiled policies by published model (each published version is compiled once per process)
+_policies: dict[int, tuple[object, Policy]] = {}
+_lock = threading.Lock()
+
+
+def policy_of(live: apps.PublishedApp) -> Policy:
+    """The compiled permission model of a published version (cached with its model)."""
+    with _lock:
+        hit = _policies.get(id(live.model))
+    if hit is not None and hit[0] is live.model:
+        return hit[1]
+    policy = Policy.from_doc(live.model.to_doc())
+    with _lock:
+        if len(_policies) > 64:
+            _policies.clear()
+        _policies[id(live.model)] = (live.model, policy)
+    return policy
+
+
+# -- who the caller is ---------------------------------------------------------------------------
+def _departments(conn: sa.Connection) -> dict[int, int | None]:
+    return {r.id: r.parent_id for r in conn.execute(sa.select(Department.id, Department.parent_id))}
+
+
+def _tree(parents: Mapping[int, int | None], root: int) -> tuple[int, ...]:
+    children: dict[int, list[int]] = {}
+    for child, parent in parents.items():
+        if parent is not None:
+            children.setdefault(parent, []).append(child)
+    found, queue = [root], [root]
+    while queue:
+        for child in children.get(queue.pop(0), ()):
+            if child not in found:
+                found.append(child)
+                queue.append(child)
+    return tuple(found)
+
+
+def _above(parents: Mapping[int, int | None], start: int) -> tuple[int, ...]:
+    chain: list[int] = []
+    current: int | None = start
+    while current is not None and current in parents and current not in chain:
+        chain.append(current)
+        current = parents[current]
+    return tuple(chain)
+
+
+class Caller:
+    """A user as the permission engine sees them, read in the caller's connection."""
+
+    def __init__(self, conn: sa.Connection, user_id: int | None) -> None:
+        self.user_id = user_id
+        self.platform_role = ""
+        self.department_id: int | None = None
+        self.ancestors: tuple[int, ...] = ()
+        tree: tuple[int, ...] = ()
+        roles: frozenset[str] = frozenset()
+        row = None
+        if user_id is not None:
+            row = conn.execute(
+                sa.select(User.platform_role, User.department_id, User.is_active).where(
+                    User.id == user_id
+                )
+            ).first()
+        if row is not None and row.is_active:
+            self.platform_role = row.platform_role
+            self.department_id = row.department_id
+            roles = frozenset(
+                conn.scalars(
+                    sa.select(Role.key)
+                    .join(RoleMembership, RoleMembership.role_id == Role.id)
+                    .where(RoleMembership.user_id == user_id)
+                )
+            )
+            if row.department_id is not None:
+                parents = _departments(conn)
+                tree = _tree(parents, row.department_id)
+                self.ancestors = _above(parents, row.department_id)
+        self.facts = Facts(
+            user_id if row is not None and row.is_active else None,
+            self.department_id, tree, roles,
+        )  # fmt: skip
+
+    @property
+    def is_system_admin(self) -> bool:
+        return self.platform_role == "system_admin"
+
+
+def may_open(conn: sa.Connection, app_key: str, identity: Identity) -> bool:
+    """Whether ``identity`` may open the published app (``open_app`` of one of its roles)."""
+    if identity.is_system_admin:
+        return True
+    live = apps.published(conn, app_key)
+    policy = policy_of(live)
+    facts = Facts(identity.user_id, identity.department_id, (), identity.role_keys)
+    return policy.may_open(facts)
+
+
+def may_build(conn: sa.Connection, app_key: str, identity: Identity) -> bool:
+    """System admins always; app builders when the app has no policy or a role of theirs says
+    ``build_app``."""
+    if identity.is_system_admin:
+        return True
+    if not identity.has_platform_role("app_builder"):
+        return False
+    try:
+        live = apps.published(conn, app_key)
+    except apps.AppError:
+        return True  # a draft no one runs yet belongs to the builders
+    policy = policy_of(live)
+    facts = Facts(identity.user_id, identity.department_id, (), identity.role_keys)
+    return not policy.enabled or policy.may_build(facts)
+
+
+# -- the scope --------------------------------------------------------------------------------
+def scope_provider(conn: sa.Connection, app_key: str, actor: Actor) -> Scope | None:
+    """The records service's scope for ``actor`` (None: unrestricted)."""
+    if actor.user_id is None and actor.via in AUTOMATION_VIAS:
+        return None
+    live = apps.published(conn, app_key)
+    policy = policy_of(live)
+    if not policy.enabled:
+        return None
+    caller = Caller(conn, actor.user_id)
+    if caller.is_system_admin:
+        return None
+    return _scope(conn, live, policy, caller, actor)
+
+
+def _scope(
+    conn: sa.Connection,
+    live: apps.PublishedApp,
+    policy: Policy,
+    caller: Caller,
+    actor: Actor,
+) -> PolicyScope:
+    import tessera.engines.expressions as ex
+
+    def shared(entity: str, access: str) -> sa.Select[Any] | None:
+        if caller.facts.user_id is None:
+            return None
+        grantee = SHARES.c.user_id == caller.facts.user_id
+        if caller.ancestors:
+            grantee = sa.or_(grantee, SHARES.c.department_id.in_(caller.ancestors))
+        query = sa.select(SHARES.c.record_id).where(
+            SHARES.c.app == live.key, SHARES.c.entity == entity, grantee
+        )
+        if access == "edit":
+            query = query.where(SHARES.c.access == "edit")
+        return query
+
+    context = ex.EvalContext(
+        now=utcnow(), user_id=caller.facts.user_id, department_id=caller.facts.department_id,
+        time_zone=actor.time_zone, locale=actor.locale,
+    )  # fmt: skip
+    return policy.scope(
+        caller.facts,
+        conn=conn,
+        app=live.model,
+        tables=record_tables(live.metadata, live.model),
+        schema=compile_records(live.model).schema,
+        context=context,
+        shared=shared,
+    )
+
+
+# -- sharing ------------------------------------------------------------------------------------
+def share(
+    conn: sa.Connection,
+    app_key: str,
+    entity: str,
+    record_id: int,
+    actor: Actor,
+    *,
+    user_id: int | None = None,
+    department_id: int | None = None,
+    access: Any = "read",
+) -> dict[str, Any]:
+    """Share a record the actor may change with a user or a department; returns the share."""
+    if access not in ("read", "edit"):  # also refuses anything that is not text
+        raise ValidationFailed.one("access", "access is read or edit", "bad_value")
+    if (user_id is None) == (department_id is None):
+        raise ValidationFailed.one("", "share with exactly one user or department", "bad_body")
+    service = records.service_for(
+        conn, app_key, actor, scope=records.scope_for(conn, app_key, actor)
+    )
+    model = service.entity(entity)
+    if model.child:
+        raise NotFound(f"there is no entity “{entity[:40]}”")
+    row = service.row(model, record_id)
+    if not service.scope.can("update", model, {**row, "id": record_id}):
+        raise PermissionDenied(f"you may not share this {model.label()}")
+    if (
+        user_id is not None
+        and conn.scalar(sa.select(User.id).where(User.id == user_id, User.is_active.is_(True)))
+        is None
+    ):
+        raise ValidationFailed.one("user", f"there is no user #{user_id}", "not_found")
+    if (
+        department_id is not None
+        and conn.scalar(sa.select(Department.id).where(Department.id == department_id)) is None
+    ):
+        raise ValidationFailed.one(
+            "department", f"there is no department #{department_id}", "not_found"
+        )
+    grantee = (
+        SHARES.c.user_id == user_id
+        if user_id is not None
+        else SHARES.c.department_id == department_id
+    )
+    where = (
+        SHARES.c.app == app_key,
+        SHARES.c.entity == entity,
+        SHARES.c.record_id == record_id,
+        grantee,
+    )
+    conn.execute(sa.delete(SHARES).where(*where))
+    values = {
+        "app": app_key, "entity": entity, "record_id": record_id, "user_id": user_id,
+        "department_id": department_id, "access": access, "created_by": actor.user_id,
+        "created_at": utcnow(),
+    }  # fmt: skip
+    share_id = conn.execute(sa.insert(SHARES).values(**values).returning(SHARES.c.id)).scalar_one()
+    return {"id": int(share_id), **{k: v for k, v in values.items() if k != "created_at"}}
+
+
+def unshare(
+    conn: sa.Connection,
+    app_key: str,
+    entity: str,
+    record_id: int,
+    actor: Actor,
+    *,
+    user_id: int | None = None,
+    department_id: int | None = None,
+) -> int:
+    """Withdraw a share; returns how many shares were removed."""
+    service = records.service_for(
+        conn, app_key, actor, scope=records.scope_for(conn, app_key, actor)
+    )
+    model = service.entity(entity)
+    row = service.row(model, record_id)
+    if not service.scope.can("update", model, {**row, "id": record_id}):
+        raise PermissionDenied(f"you may not share this {model.label()}")
+    where = [SHARES.c.app == app_key, SHARES.c.entity == entity, SHARES.c.record_id == record_id]
+    if user_id is not None:
+        where.append(SHARES.c.user_id == user_id)
+    if department_id is not None:
+        where.append(SHARES.c.department_id == department_id)
+    return int(conn.execute(sa.delete(SHARES).where(*where)).rowcount or 0)
+
+
+def shares_of(
+    conn: sa.Connection, app_key: str, entity: str, record_id: int
+) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        sa.select(SHARES)
+        .where(SHARES.c.app == app_key, SHARES.c.entity == entity, SHARES.c.record_id == record_id)
+        .order_by(SHARES.c.id)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+# -- HTTP ----------------------------------------------------------------------------------------
+blueprint = Blueprint("record_shares", __name__, url_prefix="/api/v1")
+problems.register(blueprint)
+
+
+def _id(value: Any, path: str) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
+        raise ValidationFailed.one(path, "give an id (a positive whole number)", "type")
+    return value
+
+
+@blueprint.route("/apps/<app>/<entity>/<record>/shares", methods=["GET", "POST", "DELETE"])
+def shares_view(app: str, entity: str, record: str) -> Response:
+    """List (GET), add (POST ``{"user": 7, "access": "edit"}`` or ``{"department": 3}``) or
+    withdraw (DELETE, same body without access) the shares of one record."""
+    from tessera.platform.api import records as api
+
+    identity = api.require("records:read" if request.method == "GET" else "records:write")
+    number = api.record_id(record)
+    actor = api.actor_for(identity)
+    body = api.body_object() if request.method != "GET" else {}
+    unknown = sorted(set(body) - {"user", "department", "access"})
+    if unknown:
+        raise problems.bad_body(
+            f"unknown key “{str(unknown[0])[:40]}”; use user, department and access"
+        )
+    user_id = _id(body.get("user"), "user")
+    department_id = _id(body.get("department"), "department")
+    access = body.get("access", "read")
+    with current_platform().db.engine.begin() as conn:
+        apps.published(conn, app)
+        if request.method == "GET":
+            service = records.service_for(
+                conn, app, actor, scope=records.scope_for(conn, app, actor)
+            )
+            model = service.entity(entity)
+            if model.child:
+                raise NotFound(f"there is no entity “{entity[:40]}”")
+            service.row(model, number)
+            return api.json_response({"shares": shares_of(conn, app, entity, number)})
+        if request.method == "POST":
+            made = share(
+                conn, app, entity, number, actor, user_id=user_id,
+                department_id=department_id, access=access,
+            )  # fmt: skip
+            return api.json_response(made, 201)
+        removed = unshare(
+            conn, app, entity, number, actor, user_id=user_id, department_id=department_id
+        )
+        return api.json_response({"removed": removed})
+
+
+def init_app(app: Flask) -> None:
+    """Install the permission hook for every records service, and the sharing API."""
+    records.set_scope_provider(scope_provider)
+    app.register_blueprint(blueprint)

@@ -1,0 +1,93 @@
+// The kanban board: cards dragged between columns (SortableJS) or moved with the keyboard
+// (focus a card, ← / → to move it, Enter to open it).  Each move is one update through the
+// records service; when it is refused the card goes back where it was and the reason shows.
+import Sortable from "../../vendor/sortable.esm.js";
+import { request, toast, text } from "./shared.js";
+
+export function initBoard(root) {
+  const board = root.querySelector("[data-board]");
+  if (!board) return;
+  const columns = [...board.querySelectorAll("[data-column]")];
+
+  const counts = () => {
+    for (const column of columns) {
+      const cards = column.querySelectorAll("[data-card]").length;
+      const empty = column.querySelector("[data-column-empty]");
+      if (empty) empty.hidden = cards > 0;
+    }
+  };
+
+  async function move(card, from, to, putBack) {
+    if (from === to) return;
+    card.classList.add("is-saving");
+    const { ok, data } = await request(board.dataset.moveUrl, {
+      method: "POST",
+      json: { id: Number(card.dataset.id), field: board.dataset.field, to: to.dataset.column, version: Number(card.dataset.version) },
+    });
+    card.classList.remove("is-saving");
+    if (ok) {
+      card.dataset.version = String(data.version);
+      bump(from, -1);
+      bump(to, 1);
+      const label = to.querySelector(".rt-column-title")?.textContent.trim() || "";
+      toast(board.dataset.textMoved.replace("{column}", label));
+    } else {
+      putBack();
+      card.classList.add("is-refused");
+      setTimeout(() => card.classList.remove("is-refused"), 600);
+      toast(data.error || text("textError"), { error: true });
+      card.focus();
+    }
+    counts();
+  }
+
+  function bump(column, delta) {
+    const badge = column.querySelector("[data-column-count]");
+    if (badge) badge.textContent = String(Math.max(0, Number(badge.textContent) + delta));
+  }
+
+  for (const column of columns) {
+    const list = column.querySelector("[data-cards]");
+    Sortable.create(list, {
+      group: "board",
+      animation: 150,
+      ghostClass: "sortable-ghost",
+      chosenClass: "sortable-chosen",
+      onEnd(event) {
+        const card = event.item;
+        const from = event.from.closest("[data-column]");
+        const to = event.to.closest("[data-column]");
+        const oldIndex = event.oldIndex;
+        counts();
+        move(card, from, to, () => {
+          const siblings = event.from.children;
+          event.from.insertBefore(card, siblings[oldIndex] || null);
+        });
+      },
+    });
+  }
+
+  board.addEventListener("keydown", (event) => {
+    const card = event.target.closest("[data-card]");
+    if (!card) return;
+    if (event.key === "Enter") {
+      card.querySelector("a")?.click();
+      return;
+    }
+    if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+    event.preventDefault();
+    const from = card.closest("[data-column]");
+    const index = columns.indexOf(from) + (event.key === "ArrowRight" ? 1 : -1);
+    const to = columns[index];
+    if (!to) return;
+    const origin = card.nextElementSibling;
+    to.querySelector("[data-cards]").prepend(card);
+    card.focus();
+    counts();
+    move(card, from, to, () => {
+      from.querySelector("[data-cards]").insertBefore(card, origin);
+      card.focus();
+    });
+  });
+  counts();
+}

@@ -1,0 +1,52 @@
+"""Request rate limits (Flask-Limiter), counted in Redis so every web process shares them.
+
+The per-IP sign-in limit counts failed attempts only (``deduct_when``), so an office behind one
+NAT address is not locked out by colleagues who type their passwords right.  When Redis cannot
+be reached the limiter falls back to process memory rather than refusing every request.
+
+One :class:`Limiter` serves the process; :func:`init_app` points it at the app's Redis.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask_limiter import Limiter
+
+from tessera.platform.audit import client_ip
+
+limiter = Limiter(key_func=lambda: client_ip() or "unknown", key_prefix="tessera-limits")
+
+DEFAULTS = {
+    # failed sign-ins from one address, across all accounts
+    "TESSERA_SIGN_IN_IP_LIMIT": "30 per 15 minutes",
+    # password-reset requests from one address
+    "TESSERA_RESET_IP_LIMIT": "10 per hour",
+}
+
+
+def sign_in_ip_limit() -> str:
+    return str(current_app.config["TESSERA_SIGN_IN_IP_LIMIT"])
+
+
+def reset_ip_limit() -> str:
+    return str(current_app.config["TESSERA_RESET_IP_LIMIT"])
+
+
+def storage_uri(redis_url: str) -> str:
+    """Flask-Limiter (the ``limits`` package) spells a Unix socket ``redis+unix://``."""
+    if redis_url.startswith("unix://"):
+        return "redis+unix://" + redis_url[len("unix://") :]
+    return redis_url
+
+
+def init_app(app: Flask, redis_url: str) -> None:
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    app.config.update(
+        RATELIMIT_STORAGE_URI=storage_uri(redis_url),
+        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 2, "socket_timeout": 2},
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
+        RATELIMIT_HEADERS_ENABLED=False,
+    )
+    limiter.init_app(app)
