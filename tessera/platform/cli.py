@@ -129,7 +129,41 @@ def demo(ctx: click.Context, no_serve: bool, size: str, seed: int) -> None:
         f"support: support@example.com (password {demo_data.DEMO_PASSWORD})"
     )
     if not no_serve:
+        crm_url = f"http://{settings.host}:{settings.port}/apps/crm/"
+        threading.Thread(target=_announce_when_ready, args=(crm_url,), daemon=True).start()
         ctx.invoke(serve, no_worker=False)
+
+
+def _announce_when_ready(url: str, timeout: float = 120.0) -> None:
+    """Once /healthz answers, say where the CRM is and open it where there is a screen.
+
+    A headless server (no DISPLAY, as in CI or over SSH) only gets the line: a text-mode
+    browser taking over the terminal would be worse than no browser.
+    """
+    import os
+    import time
+    import urllib.error
+    import urllib.request
+    import webbrowser
+
+    health = url.split("/apps/")[0] + "/healthz"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(health, timeout=2) as response:  # noqa: S310 (loopback)
+                if response.status == 200:
+                    break
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.5)
+    else:
+        return
+    click.echo(f"The CRM is ready: {url}  (sign in as rep@example.com / tessera-demo)")
+    graphical = sys.platform in ("darwin", "win32") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+    if graphical and not os.environ.get("CI"):
+        webbrowser.open(url)
 
 
 @cli.command(help="Run the web server only (gunicorn).")

@@ -1,5 +1,6 @@
 """``tessera serve`` comes up healthy and Ctrl-C leaves no process behind."""
 
+import http.client
 import json
 import os
 import signal
@@ -90,3 +91,49 @@ def test_serve_is_healthy_then_stops_cleanly(tmp_path: Path) -> None:
         if serve.poll() is None:
             os.killpg(serve.pid, signal.SIGKILL)
         print(serve.communicate(timeout=30)[0].decode())
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_demo_announces_the_crm_and_serves_it(tmp_path: Path) -> None:
+    """What ``make demo`` runs: set up the CRM with demo data, serve it, say where it is."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
+    env |= {"TESSERA_INSTANCE_PATH": str(tmp_path), "TESSERA_PORT": str(port), "CI": "true"}
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "tessera", "demo"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        assert demo.stdout is not None
+        for line in demo.stdout:
+            lines.append(line)
+            if line.startswith("The CRM is ready: "):
+                break
+        assert lines and lines[-1].startswith(
+            f"The CRM is ready: http://127.0.0.1:{port}/apps/crm/"
+        )
+        assert any("generated" in line and "records" in line for line in lines)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            connection.request("GET", "/apps/crm/")
+            response = connection.getresponse()
+            assert response.status == 302  # to sign in first
+            assert "/sign-in" in response.headers["Location"]
+            response.read()
+        finally:
+            connection.close()
+        family = descendants(demo.pid)
+        os.killpg(demo.pid, signal.SIGINT)
+        assert demo.wait(timeout=30) == 0
+        deadline = time.monotonic() + 10
+        while alive(family) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert alive(family) == []
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+        demo.communicate(timeout=30)
+        print("".join(lines))
