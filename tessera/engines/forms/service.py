@@ -30,7 +30,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tessera.engines import definitions as defs
-from tessera.engines.definitions import EntityModel, naming
+from tessera.engines.definitions import EntityModel, FieldModel, naming
+from tessera.engines.definitions.fields import FieldType
+from tessera.engines.definitions.fields.temporal import DateTime
 from tessera.engines.forms.compiled import ALL
 from tessera.engines.forms.computed import Recomputer, chunks, formula_record, stored_value
 from tessera.engines.forms.context import Action, AllowAll, JournalEntry
@@ -111,6 +113,27 @@ def _unnest_statements(table: sa.Table, dialect: sa.Dialect) -> tuple[str, str, 
         _UNNEST.clear()
     _UNNEST[id(table)] = (table, made)
     return made
+
+
+_WRITERS: dict[int, tuple[EntityModel, list[tuple[str, str | None, FieldModel]]]] = {}
+
+
+def _writers(model: EntityModel) -> list[tuple[str, str | None, FieldModel]]:
+    """Per entity, once: each column field's key, and its column when the value is stored as it
+    is (None: the field type's ``to_columns`` decides, as for a location's two columns)."""
+    hit = _WRITERS.get(id(model))
+    if hit is not None and hit[0] is model:
+        return hit[1]
+    plain = (FieldType.to_columns, DateTime.to_columns)
+    writers = [
+        (f.key, f.columns[0] if type(f.kind).to_columns in plain else None, f)
+        for f in model.fields
+        if f.columns
+    ]
+    if len(_WRITERS) > 1024:
+        _WRITERS.clear()
+    _WRITERS[id(model)] = (model, writers)
+    return writers
 
 
 def _insert_statement(table: sa.Table) -> Any:
@@ -410,14 +433,14 @@ class RecordService(Reads):
     def _columns(self, model: EntityModel, record: Mapping[str, Any]) -> dict[str, Any]:
         """Every column of the entity's fields (same keys for every row, for executemany)."""
         row: dict[str, Any] = {}
-        for f in model.fields:
-            if f.columns:
-                value = record.get(f.key)
-                row.update(
-                    f.kind.to_columns(f.spec, value)
-                    if value is not None
-                    else dict.fromkeys(f.columns)
-                )
+        for key, column, f in _writers(model):
+            value = record.get(key)
+            if column is not None:  # one column holding the value as it is
+                row[column] = value
+            elif value is None:
+                row.update(dict.fromkeys(f.columns))
+            else:
+                row.update(f.kind.to_columns(f.spec, value))
         return row
 
     def _insert(
