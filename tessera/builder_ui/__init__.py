@@ -1,7 +1,10 @@
 """The builder: where app builders design apps by drag and drop, then publish them.
 
-URLs (all for platform roles ``app_builder`` and ``system_admin``; the check is this
-blueprint's ``before_request``, so a new page cannot forget it):
+URLs (the checks are this blueprint's ``before_request``, so a new page cannot forget them):
+everything under ``/build/<app>/`` needs ``permissions.may_build`` for that app (system
+administrators; the holders of a role that says ``build_app`` when the app has one, else app
+builders); creating, installing and importing apps need the platform role ``app_builder``; the
+app manager shows the apps the user may build:
 
 - ``/build/`` the app manager: create, install a template, import, export;
 - ``/build/<app>/`` the app designer (entities, navigation, app name);
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, request
 from flask.typing import ResponseReturnValue
 
 from tessera.platform.identity.current import current_identity, login_required
@@ -39,8 +42,28 @@ blueprint = Blueprint(
 @blueprint.before_request
 @login_required
 def _builders_only() -> ResponseReturnValue | None:
+    """403 unless the user may build the app of the URL (or, for URLs of no app, is an app
+    builder; the manager also admits whoever may build some app, and lists only those)."""
+    from tessera.platform import permissions
+    from tessera.platform.runtime import current_platform
+
     identity = current_identity()
-    if identity is None or not identity.has_platform_role("app_builder"):
+    if identity is None:
+        abort(403)
+    if request.endpoint == "builder.static":
+        return None  # the designers' scripts and styles hold nothing of any app
+    app_key = (request.view_args or {}).get("app")
+    if app_key is None and request.endpoint != "builder.manager":
+        allowed = identity.has_platform_role("app_builder")
+    else:
+        with current_platform().db.engine.connect() as conn:
+            if app_key is not None:
+                allowed = permissions.may_build(conn, str(app_key), identity)
+            else:
+                allowed = identity.has_platform_role("app_builder") or bool(
+                    permissions.buildable_apps(conn, identity)
+                )
+    if not allowed:
         abort(403)
     return None
 

@@ -30,7 +30,7 @@ from flask_babel import gettext
 from tessera.builder_ui import STATIC_DIR, blueprint, catalogue
 from tessera.builder_ui.strings import strings
 from tessera.engines import definitions as defs
-from tessera.platform import app_transfer, apps, audit
+from tessera.platform import app_transfer, apps, audit, permissions
 from tessera.platform.config import SUPPORTED_LOCALES
 from tessera.platform.i18n import current_locale, localised
 from tessera.platform.identity.current import require_identity
@@ -112,12 +112,16 @@ def _templates() -> list[dict[str, Any]]:
 
 
 def _manager(status: int = 200, **extra: Any) -> ResponseReturnValue:
+    identity = require_identity()
     with _conn() as conn:
         listed = apps.list_apps(conn)
+        buildable = permissions.buildable_apps(conn, identity)
     installed = {a["key"] for a in listed}
+    creator = identity.has_platform_role("app_builder")
     context: dict[str, Any] = {
-        "apps": listed,
-        "templates": [t for t in _templates() if t["name"] not in installed],
+        "apps": [a for a in listed if a["key"] in buildable],
+        "may_create": creator,
+        "templates": [t for t in _templates() if t["name"] not in installed] if creator else [],
         "form": {},
         "errors": {},
     } | extra

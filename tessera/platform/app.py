@@ -12,7 +12,7 @@ from tessera.platform import api as records_api
 from tessera.platform import health, i18n, mail, pages, permissions, timers, web
 from tessera.platform.config import Settings, load_settings
 from tessera.platform.identity import admin, profile, views
-from tessera.platform.identity.sessions import ABSOLUTE_TIMEOUT
+from tessera.platform.identity.sessions import ABSOLUTE_TIMEOUT, CookieSessions
 from tessera.platform.runtime import Platform
 from tessera.platform.transfer import views as transfer_views
 
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    app.session_interface = CookieSessions()
     platform.init_app(app)
     i18n.init_app(app, settings.default_locale)
     web.init_app(app, https=settings.https, redis_url=platform.redis_url)

@@ -70,7 +70,13 @@ def export_app(conn: sa.Connection, key: str, *, with_data: bool = False) -> dic
 
 
 def _self_references(table: sa.Table) -> list[str]:
-    return [fk.parent.name for fk in table.foreign_keys if fk.column.table is table]
+    """Columns loaded in a second pass: links to the table itself, and links that close a
+    cycle between tables (``use_alter``), whose target table may be loaded after this one."""
+    return [
+        fk.parent.name
+        for fk in table.foreign_keys
+        if fk.column.table is table or (fk.constraint is not None and fk.constraint.use_alter)
+    ]
 
 
 def _platform_reference(column: sa.Column[Any]) -> str | None:
@@ -104,8 +110,11 @@ def import_app(
                 name: set(conn.scalars(sa.select(sa.column("id")).select_from(sa.table(name))))
                 for name in (User.__tablename__, Department.__tablename__)
             }
+            links: list[tuple[Any, list[dict[str, Any]]]] = []
             for table in live.metadata.sorted_tables:
-                _load_table(conn, table, data.get(table.name) or [], existing)
+                _load_table(conn, table, data.get(table.name) or [], existing, links)
+            for update, values in links:
+                conn.execute(update, values)
     except Exception:
         with engine.begin() as conn:
             conn.execute(sa.delete(App).where(App.key == result.app))
@@ -114,8 +123,14 @@ def import_app(
 
 
 def _load_table(
-    conn: sa.Connection, table: sa.Table, rows: list[Any], existing: dict[str, set[int]]
+    conn: sa.Connection,
+    table: sa.Table,
+    rows: list[Any],
+    existing: dict[str, set[int]],
+    links: list[tuple[Any, list[dict[str, Any]]]],
 ) -> None:
+    """Insert ``table``'s rows; the deferred links (see :func:`_self_references`) are added to
+    ``links``, to be set once every table is loaded."""
     if not rows:
         return
     deferred = _self_references(table)
@@ -140,7 +155,7 @@ def _load_table(
             .where(table.c.id == sa.bindparam("_id"))
             .values({name: sa.bindparam(name) for name in deferred})
         )
-        conn.execute(update, later)
+        links.append((update, later))
     if conn.dialect.name == "postgresql" and "id" in table.c:
         conn.execute(
             sa.text(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import threading
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -82,17 +83,25 @@ def _version_doc(conn: sa.Connection, app_id: int, version: int) -> dict[str, An
 
 
 def list_apps(conn: sa.Connection) -> list[dict[str, Any]]:
-    rows = conn.execute(sa.select(App.__table__).order_by(App.key)).all()
+    """Every app with whether its draft differs from what is published, in one query."""
+    apps = App.__table__
+    versions = AppVersion.__table__
+    rows = conn.execute(
+        sa.select(apps, versions.c.definition.label("published_definition"))
+        .select_from(apps)
+        .outerjoin(
+            versions,
+            sa.and_(versions.c.app_id == apps.c.id, versions.c.version == apps.c.published_version),
+        )
+        .order_by(apps.c.key)
+    ).all()
     return [
         {
             "key": r.key,
             "label": r.label,
             "published_version": r.published_version,
             "has_draft_changes": r.draft is not None
-            and (
-                r.published_version is None
-                or r.draft != _version_doc(conn, r.id, r.published_version)
-            ),
+            and (r.published_version is None or r.draft != r.published_definition),
             "template": r.template,
         }
         for r in rows
@@ -137,24 +146,51 @@ _cache: dict[tuple[str, str, str, int], PublishedApp] = {}
 _cache_lock = threading.Lock()
 
 
+_LIVE_ROW = sa.select(App.id, App.published_version, App.created_at).where(
+    App.key == sa.bindparam("key")
+)
+#: ``conn.info`` key: the live versions already looked up in the connection's transaction
+_MEMO = "tessera.published"
+_databases: weakref.WeakKeyDictionary[sa.Engine, str] = weakref.WeakKeyDictionary()
+
+
 def published(conn: sa.Connection, key: str) -> PublishedApp:
-    """The live version of ``key`` (compiled model and tables), cached by version."""
-    app = _app_row(conn, key)
+    """The live version of ``key`` (compiled model and tables), cached by version.
+
+    Every process reads ``apps.published_version`` (one narrow row) to notice a publish made
+    elsewhere, once per transaction: the answer is kept with the connection's transaction, so
+    a request's permission hook and records service do not read it twice, and a transaction
+    sees one version of the app throughout.
+    """
+    transaction = conn.get_transaction()
+    memo: tuple[sa.RootTransaction, dict[str, PublishedApp]] | None = conn.info.get(_MEMO)
+    if transaction is not None and memo is not None and memo[0] is transaction:
+        kept: PublishedApp | None = memo[1].get(key)
+        if kept is not None:
+            return kept
+    app = conn.execute(_LIVE_ROW, {"key": key}).first()
+    if app is None:
+        raise AppNotFound(f"no app with the key “{key}” is installed")
     if app.published_version is None:
         raise AppNotFound(f"the app “{key}” has not been published yet")
-    database = conn.engine.url.render_as_string(hide_password=True)
+    database = _databases.get(conn.engine)
+    if database is None:
+        database = _databases[conn.engine] = conn.engine.url.render_as_string(hide_password=True)
     cache_key = (database, key, str(app.created_at), int(app.published_version))
     with _cache_lock:
         hit = _cache.get(cache_key)
-    if hit is not None:
-        return hit
-    model = defs.compile_app(_version_doc(conn, app.id, app.published_version))
-    live = PublishedApp(key, cache_key[3], model, defs.build_metadata(model, PLATFORM_TABLES))
-    with _cache_lock:
-        for stale in [k for k in _cache if k[:2] == cache_key[:2]]:
-            del _cache[stale]
-        _cache[cache_key] = live
-    return live
+    if hit is None:
+        model = defs.compile_app(_version_doc(conn, app.id, app.published_version))
+        hit = PublishedApp(key, cache_key[3], model, defs.build_metadata(model, PLATFORM_TABLES))
+        with _cache_lock:
+            for stale in [k for k in _cache if k[:2] == cache_key[:2]]:
+                del _cache[stale]
+            _cache[cache_key] = hit
+    if transaction is not None:
+        if memo is None or memo[0] is not transaction:
+            memo = conn.info[_MEMO] = (transaction, {})
+        memo[1][key] = hit
+    return hit
 
 
 # -- changing -------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ ordinary fields only, and :func:`diff` drops any field whose name says it holds 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from flask import has_request_context, request
@@ -61,3 +61,27 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
         if old != new:
             changed[key] = [old, new]
     return changed
+
+
+def fields_of(obj: object, names: Iterable[str]) -> dict[str, Any]:
+    """The current values of ``names`` on ``obj``: the before and after of an edit."""
+    return {name: getattr(obj, name) for name in names}
+
+
+def record_update(
+    session: Session,
+    action: str,
+    *,
+    before: Mapping[str, Any],
+    after: Mapping[str, Any],
+    actor_id: int | None,
+    entity: str,
+    record_id: int,
+) -> dict[str, list[Any]]:
+    """Record an edit with the fields it changed; an edit that changed nothing leaves no row."""
+    changes = diff(before, after)
+    if changes:
+        record(
+            session, action, actor_id=actor_id, entity=entity, record_id=record_id, changes=changes
+        )
+    return changes

@@ -118,8 +118,7 @@ def demo(ctx: click.Context, no_serve: bool, size: str, seed: int) -> None:
     if empty:
         click.echo(f"generating the {size} demo data set (seed {seed}) ...")
         report = demo_data.load(engine, size=size, seed=seed, people=people)
-        rows = sum(report.counts.values())
-        click.echo(f"generated {rows} records in {report.total_seconds:.1f} s")
+        click.echo(f"generated {report.records} records in {report.total_seconds:.1f} s")
     else:
         click.echo("the CRM has records already; no demo data generated")
     engine.dispose()

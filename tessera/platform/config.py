@@ -62,6 +62,8 @@ class Settings:
     smtp_password: str | None = None
     smtp_tls: str = "starttls"
     mail_from: str = "Tessera <tessera@localhost>"
+    #: most rows one export file may hold (a bigger list is refused with a message)
+    export_max_rows: int = 100_000
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -244,5 +246,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         web_threads=_int(env, "WEB_THREADS", 8, 1, 256),
         log_level=log_level,
         base_url=_base_url(env),
+        export_max_rows=_int(env, "EXPORT_MAX_ROWS", 100_000, 1, 1_048_575),
         **_smtp(env),
     )

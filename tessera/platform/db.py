@@ -40,9 +40,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: execution option for a connection that only reads: on SQLite its transactions start with a
+#: plain (deferred) BEGIN, so it reads a snapshot beside a long writer instead of queueing for
+#: the write lock (a status page polled during an all-or-nothing import, for one)
+READ_ONLY = "tessera_read_only"
+
+
 def _sqlite_begin(conn: sa.Connection) -> None:
     # BEGIN IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
     # instead of one failing with "database is locked" when it upgrades a read lock.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+        return
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 

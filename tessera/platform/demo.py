@@ -4,16 +4,16 @@ Three parts, kept apart so each can change alone:
 
 * :func:`ensure_people` creates the demo departments, roles and users (one Argon2 hash for the
   shared demo password, not one per user: Argon2 is slow on purpose).
-* :func:`generate` yields ``(entity, rows)`` chunks in dependency order: pure data, driven by one
-  seeded ``random.Random`` and a fixed ``today``, so a seed always gives the same records.  Rows
-  carry their ids (the CRM is empty when demo data is generated), so links are known while
-  generating: contacts belong to existing accounts, quotes to opportunities, line items to
-  quotes and products, closed-won opportunities have contracts and orders, payments never exceed
-  their order, activities fall between their record's creation and a few weeks ahead.
-* :class:`CoreLoader` writes the chunks with SQLAlchemy Core ``executemany`` (the bulk path),
-  then computes every stored formula, rollup and lookup column set-wise with the expression
-  language's SQL back end, sets the auto-number counters past the numbers used and moves
-  PostgreSQL's id sequences past the ids used.
+* :class:`Generator` yields :class:`Chunk` s in dependency order: pure data, driven by one seeded
+  ``random.Random`` and a fixed ``today``, so a seed always gives the same records.  Rows carry
+  the generator's own ids, so links are known while generating: contacts belong to existing
+  accounts, quotes to opportunities, line items to quotes and products, closed-won
+  opportunities have contracts and orders, payments never exceed their order, activities fall
+  between their record's creation and a few weeks ahead, and a converted lead's contact and
+  opportunity link back to it (one each).  What is known only later (those back links, lifecycle
+  stages, the last contact) comes last, as changes to earlier records.
+* :class:`~tessera.platform.demo_loader.ServiceLoader` writes the chunks through the records
+  service's bulk path, small and large sets alike.
 
 ``load(engine, size=...)`` ties them together; ``tessera demo`` calls it.
 """
@@ -24,18 +24,14 @@ import datetime as dt
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from tessera.engines import expressions as ex
-from tessera.engines.definitions import format_number, period_key
-from tessera.engines.definitions.expression_schema import to_expr_schema
-from tessera.engines.definitions.model import EntityModel, FieldModel
-from tessera.engines.definitions.naming import counter_table
 from tessera.platform import apps, passwords
+from tessera.platform.demo_loader import ServiceLoader
 from tessera.platform.models import Department, Role, RoleMembership, User
 
 APP = "crm"
@@ -536,19 +532,13 @@ def _money(value: Decimal | float | int) -> Decimal:
 # -- generation -----------------------------------------------------------------------------
 
 
-@dataclass
-class _Counters:
-    """Auto numbers drawn so far: (entity, field, period) -> last value."""
+class Chunk(NamedTuple):
+    """Rows of one entity: new records (with the generator's ids, which links use), or, with
+    ``update``, changes ``{"id": ..., field: value}`` to records written earlier."""
 
-    patterns: dict[tuple[str, str], str]
-    values: dict[tuple[str, str, str], int] = field(default_factory=dict)
-
-    def next(self, entity: str, key: str, day: dt.date) -> str:
-        pattern = self.patterns[(entity, key)]
-        period = period_key(pattern, day)
-        value = self.values.get((entity, key, period), 0) + 1
-        self.values[(entity, key, period)] = value
-        return format_number(pattern, value, day)
+    entity: str
+    rows: list[Row]
+    update: bool = False
 
 
 class Generator:
@@ -561,21 +551,27 @@ class Generator:
         *,
         seed: int,
         today: dt.date,
-        patterns: dict[tuple[str, str], str],
     ) -> None:
         self.size = size
         self.people = people
         self.rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
         self.today = today
         self.now = dt.datetime.combine(today, dt.time(18, 0), tzinfo=dt.UTC)
-        self.counters = _Counters(patterns)
         self.ids: dict[str, int] = {}
         # what later entities link to
         self.accounts: list[dict[str, Any]] = []  # id, created, owner, region, tier, book
         self.contacts_of: dict[int, list[int]] = {}
         self.opps_of: dict[int, list[int]] = {}
         self.opp_created: dict[int, dt.datetime] = {}
-        self.lead_created: list[tuple[int, dt.datetime, int | None]] = []
+        # id, created, owner, last contact (None: never contacted)
+        self.lead_created: list[tuple[int, dt.datetime, int | None, dt.datetime | None]] = []
+        # conversions: a converted lead's contact and opportunity link back to it, one each
+        self.claimed_contacts: set[int] = set()
+        self.contact_sources: dict[int, int] = {}  # contact -> lead
+        self.leads_to_place: dict[int, list[int]] = {}  # account -> converted leads, no opp yet
+        self.lead_opps: dict[int, int] = {}  # lead -> opportunity
+        # the latest done activity per account (its "last activity")
+        self.last_done: dict[int, dt.datetime] = {}
         self.orders: list[tuple[int, int, dt.date, Decimal]] = []  # id, account, date, amount
         self.price_books: list[tuple[int, Decimal]] = []
 
@@ -628,7 +624,7 @@ class Generator:
         return self.rng.choice(reps)
 
     # the whole set
-    def chunks(self) -> Iterator[tuple[str, list[Row]]]:
+    def chunks(self) -> Iterator[Chunk]:
         steps: list[tuple[str, Callable[[], Iterator[Row]]]] = [
             ("product", self.products),
             ("price_book", self.price_book_rows),
@@ -639,7 +635,7 @@ class Generator:
         ]
         for entity, make in steps:
             for chunk in self._chunks(make()):
-                yield entity, chunk
+                yield Chunk(entity, chunk)
         # opportunities and everything that follows a sale are made account by account
         sales: dict[str, list[Row]] = {}
         order = ["opportunity", "quote", "quote_item", "contract", "order", "payment"]
@@ -650,17 +646,43 @@ class Generator:
                 # flush in dependency order so links always point at inserted rows
                 for name in order:
                     if sales.get(name):
-                        yield name, sales.pop(name)
+                        yield Chunk(name, sales.pop(name))
         for name in order:
             if sales.get(name):
-                yield name, sales.pop(name)
+                yield Chunk(name, sales.pop(name))
         for entity, make in (
             ("ticket", self.ticket_rows),
             ("activity", self.activity_rows),
             ("task", self.task_rows),
         ):
             for chunk in self._chunks(make()):
-                yield entity, chunk
+                yield Chunk(entity, chunk)
+        for entity, rows in self.updates():
+            for chunk in self._chunks(iter(rows)):
+                yield Chunk(entity, chunk, update=True)
+
+    def updates(self) -> Iterator[tuple[str, list[Row]]]:
+        """What is known only once later records exist, as changes to earlier ones: the
+        contacts converted leads became, the leads' opportunities and last contact, the
+        accounts' lifecycle stage and last activity."""
+        yield (
+            "contact",
+            [
+                {"id": contact, "source_lead": lead}
+                for contact, lead in sorted(self.contact_sources.items())
+            ],
+        )
+        yield (
+            "lead",
+            [{"id": lead, "converted_opp": opp} for lead, opp in sorted(self.lead_opps.items())],
+        )
+        accounts: dict[int, Row] = {}
+        for account in self.accounts:
+            if account["stage"] != "prospect":
+                accounts[account["id"]] = {"id": account["id"], "lifecycle_stage": account["stage"]}
+        for key, moment in self.last_done.items():
+            accounts.setdefault(key, {"id": key})["last_activity_at"] = moment
+        yield "account", [accounts[k] for k in sorted(accounts)]
 
     def products(self) -> Iterator[Row]:
         created = self.now - dt.timedelta(days=800)
@@ -771,7 +793,6 @@ class Generator:
             yield {
                 **self._system(row_id, owner, created),
                 "name": name,
-                "number": self.counters.next("account", "number", created.date()),
                 "short_name": name[len(city) : len(city) + 4] if not overseas else name.split()[0],
                 "credit_code": None if overseas else f"91{code}",
                 "account_type": account_type,
@@ -844,11 +865,17 @@ class Generator:
             in_pool = status in ("new", "contacted") and rng.random() < 0.25
             owner = None if in_pool else self._rep(region)
             converted: dict[str, Any] | None = None
+            contact: int | None = None
             if status == "converted":
-                converted = rng.choice(self.owned_accounts)
+                converted, contact = self._conversion(rng)
+                if converted is None:  # every contact is some lead's already
+                    status = "qualified"
+            if converted is not None and contact is not None:
                 owner = converted["owner"]
                 created = min(created, converted["created"])
-            self.lead_created.append((row_id, created, owner))
+                self.claimed_contacts.add(contact)
+                self.contact_sources[contact] = row_id
+                self.leads_to_place.setdefault(converted["id"], []).append(row_id)
             source = rng.choice(SOURCES)
             campaign = rng.choice(CAMPAIGNS) if rng.random() < 0.6 else None
             brand = rng.choice(BRAND_1) + rng.choice(BRAND_2)
@@ -858,6 +885,7 @@ class Generator:
                 else f"{city}{brand}{INDUSTRY_WORDS[industry][0]}有限公司"
             )
             last_contact = self._moment(created, self.now) if status != "new" else None
+            self.lead_created.append((row_id, created, owner, last_contact))
             yield {
                 **self._system(row_id, owner, created),
                 "name": name,
@@ -893,11 +921,19 @@ class Generator:
                 if status == "unqualified"
                 else None,
                 "converted_account": converted["id"] if converted else None,
-                "converted_contact": _first(self.contacts_of.get(converted["id"]))
-                if converted
-                else None,
+                "converted_contact": contact,
                 "converted_at": converted["created"] if converted else None,
             }
+
+    def _conversion(self, rng: random.Random) -> tuple[dict[str, Any] | None, int | None]:
+        """An owned account and one of its contacts no other lead became (a few tries)."""
+        for _attempt in range(20):
+            account = rng.choice(self.owned_accounts)
+            contacts = self.contacts_of.get(account["id"], ())
+            free = [c for c in contacts if c not in self.claimed_contacts]
+            if free:
+                return account, free[0]
+        return None, None
 
     def sales_rows(self) -> Iterator[tuple[str, Row]]:
         """Opportunities, with quotes and line items; won ones get a contract, orders, payments."""
@@ -977,7 +1013,6 @@ class Generator:
                         "quote",
                         {
                             **self._system(quote_id, owner, _at(quote_day)),
-                            "number": self.counters.next("quote", "number", quote_day),
                             "title": f"报价 {q + 1}",
                             "opportunity": opp_id,
                             "account": account["id"],
@@ -1005,6 +1040,10 @@ class Generator:
                         row["status"] = "expired"
                     quote_rows[i] = (kind, row)
         amount = quotes[-1][1] if quotes else _money(rng.randint(20, 3000) * 1000)
+        waiting = self.leads_to_place.get(account["id"])
+        lead = waiting.pop(0) if waiting else None  # the opportunity a converted lead became
+        if lead is not None:
+            self.lead_opps[lead] = opp_id
         if not closed and account["stage"] == "prospect":
             account["stage"] = "opportunity"
         yield (
@@ -1012,9 +1051,9 @@ class Generator:
             {
                 **self._system(opp_id, owner, created),
                 "name": f"{rng.choice(OPPORTUNITY_NAMES)}（{created:%Y%m}）",
-                "number": self.counters.next("opportunity", "number", created.date()),
                 "account": account["id"],
                 "contact": contact,
+                "lead": lead,
                 "stage": stage,
                 "amount": amount,
                 "expected_close": expected,
@@ -1045,7 +1084,6 @@ class Generator:
             "contract",
             {
                 **self._system(contract_id, owner, _at(closed_on)),
-                "number": self.counters.next("contract", "number", closed_on),
                 "name": f"采购合同 {closed_on:%Y%m%d}-{contract_id}",
                 "account": account["id"],
                 "opportunity": opp_id,
@@ -1083,7 +1121,6 @@ class Generator:
                 "order",
                 {
                     **self._system(order_id, owner, _at(order_day)),
-                    "number": self.counters.next("order", "number", order_day),
                     "account": account["id"],
                     "contract": contract_id,
                     "opportunity": opp_id,
@@ -1126,7 +1163,6 @@ class Generator:
                         self.people.finance[0] if self.people.finance else owner,
                         _at(pay_day),
                     ),
-                    "number": self.counters.next("payment", "number", pay_day),
                     "order": order_id,
                     "account": account_id,
                     "amount": value,
@@ -1173,7 +1209,6 @@ class Generator:
             contacts: list[int | None] = list(self.contacts_of.get(account["id"], ())) or [None]
             yield {
                 **self._system(row_id, rng.choice(agents), created),
-                "number": self.counters.next("ticket", "number", created.date()),
                 "subject": subject,
                 "account": account["id"],
                 "contact": rng.choice(contacts),
@@ -1202,10 +1237,17 @@ class Generator:
             row_id = self._id("activity")
             kind = rng.choices(types, [40, 12, 25, 15, 8])[0]
             links: Row = {"lead": None, "account": None, "contact": None, "opportunity": None}
+            until = horizon
             if rng.random() < 0.4 and self.lead_created:
-                lead_id, since, owner = rng.choice(self.lead_created)
+                lead_id, since, owner, last_contact = rng.choice(self.lead_created)
                 links["lead"] = lead_id
                 owner = owner or rng.choice(self.people.all_reps)
+                # a lead's follow-ups so far end at its last contact; one never contacted
+                # has only planned ones
+                if last_contact is None:
+                    since = self.now + dt.timedelta(hours=1)
+                else:
+                    until = last_contact
             else:
                 account = rng.choice(owned_accounts)
                 since, owner = account["created"], account["owner"]
@@ -1217,14 +1259,18 @@ class Generator:
                 if opps and rng.random() < 0.6:
                     links["opportunity"] = opp = rng.choice(opps)
                     since = max(since, self.opp_created[opp])
-            start = self._moment(since, horizon)
+            start = self._moment(since, until)
             planned = start > self.now
+            status = "planned" if planned else rng.choices(["done", "cancelled"], [95, 5])[0]
+            account_id = links["account"]
+            if status == "done" and account_id is not None:
+                self.last_done[account_id] = max(start, self.last_done.get(account_id, start))
             length = {"meeting": 60, "visit": 120}.get(kind)
             yield {
                 **self._system(row_id, owner, min(start, self.now)),
                 "subject": rng.choice(ACTIVITY_SUBJECTS[kind]),
                 "type": kind,
-                "status": "planned" if planned else rng.choices(["done", "cancelled"], [95, 5])[0],
+                "status": status,
                 "start_at": start,
                 "end_at": start + dt.timedelta(minutes=length) if length else None,
                 **links,
@@ -1282,193 +1328,9 @@ class Generator:
         ]
 
 
-def _first(ids: list[int] | None) -> int | None:
-    return ids[0] if ids else None
-
-
 def _at(day: dt.date) -> dt.datetime:
     """10:00 China time on ``day``, as UTC."""
     return dt.datetime.combine(day, dt.time(2, 0), tzinfo=dt.UTC)
-
-
-# -- loading --------------------------------------------------------------------------------
-
-
-class CoreLoader:
-    """The bulk path: ``executemany`` into the tables of the CRM's published version.
-
-    The records service would validate, audit and compute per record; here the computed columns
-    are filled afterwards, set-wise (:meth:`finish`).  Switching small sets to the service is the
-    one line in :func:`load` that builds the loader.
-    """
-
-    def __init__(self, conn: sa.Connection, live: apps.PublishedApp) -> None:
-        self.conn = conn
-        self.live = live
-        self.counts: dict[str, int] = {}
-        self.seconds: dict[str, float] = {}
-
-    def insert(self, entity: str, rows: list[Row]) -> None:
-        started = time.perf_counter()
-        self.conn.execute(sa.insert(self.live.table(entity)), rows)
-        self.counts[entity] = self.counts.get(entity, 0) + len(rows)
-        self.seconds[entity] = self.seconds.get(entity, 0.0) + time.perf_counter() - started
-
-    def finish(self, generator: Generator) -> None:
-        conn, live = self.conn, self.live
-        started = time.perf_counter()
-        account, lead = live.table("account"), live.table("lead")
-        stages = generator.account_stages()
-        if stages:
-            conn.execute(
-                sa.update(account)
-                .where(account.c.id == sa.bindparam("_id"))
-                .values(lifecycle_stage=sa.bindparam("_stage")),
-                stages,
-            )
-        activity = live.table("activity")
-        done = activity.c.status == "done"
-        conn.execute(
-            sa.update(account).values(
-                last_activity_at=sa.select(sa.func.max(activity.c.start_at))
-                .where(activity.c.account == account.c.id, done)
-                .scalar_subquery()
-            )
-        )
-        conn.execute(
-            sa.update(lead)
-            .where(lead.c.status != "new")
-            .values(
-                last_contact_at=sa.func.coalesce(
-                    sa.select(sa.func.max(activity.c.start_at))
-                    .where(activity.c.lead == lead.c.id, done)
-                    .scalar_subquery(),
-                    lead.c.last_contact_at,
-                )
-            )
-        )
-        opportunity = live.table("opportunity")
-        conn.execute(
-            sa.update(lead)
-            .where(lead.c.status == "converted")
-            .values(
-                converted_opp=sa.select(sa.func.min(opportunity.c.id))
-                .where(opportunity.c.account == lead.c.converted_account)
-                .scalar_subquery()
-            )
-        )
-        recompute_stored(conn, live, generator.now)
-        counters = live.metadata.tables[counter_table(live.key)]
-        conn.execute(
-            sa.insert(counters),
-            [
-                {"entity": e, "field": f, "period": p, "value": v}
-                for (e, f, p), v in sorted(generator.counters.values.items())
-            ],
-        )
-        if conn.dialect.name == "postgresql":
-            for entity in live.model.entities:
-                name = entity.table
-                conn.execute(
-                    sa.text(
-                        "SELECT setval(pg_get_serial_sequence(:t, 'id'), "
-                        f'(SELECT COALESCE(MAX(id), 0) + 1 FROM "{name}"), false)'
-                    ),
-                    {"t": name},
-                )
-        self.seconds["(computed fields, counters)"] = time.perf_counter() - started
-
-
-def _stored_source(entity: EntityModel, f: FieldModel) -> str | None:
-    """A computed field as a formula of the expression language."""
-    spec = f.spec
-    if f.type == "formula":
-        return str(spec["formula"])
-    if f.type == "lookup":
-        return f"{spec['link']}.{spec['field']}"
-    return None
-
-
-def _rollup(
-    f: FieldModel, table: sa.Table, tables: dict[str, sa.Table], model: Any
-) -> sa.ColumnElement[Any]:
-    """A rollup as a correlated aggregate over the rows that belong to or link to the record;
-    like the formula language's aggregates, a sum or count of nothing is 0."""
-    source = str(f.spec["source"])
-    if "." in source:
-        other, link = source.split(".", 1)
-        rows = tables[other]
-        key = rows.c[link]
-    else:
-        rows = tables[str(model.entity(f.entity).field(source).target)]
-        key = rows.c.parent_id
-    aggregate = str(f.spec["aggregate"])
-    if aggregate == "count":
-        value: sa.ColumnElement[Any] = sa.func.count()
-    else:
-        column = rows.c[f.spec["field"]]
-        functions: dict[str, Callable[[Any], sa.ColumnElement[Any]]] = {
-            "sum": sa.func.sum,
-            "avg": sa.func.avg,
-            "min": sa.func.min,
-            "max": sa.func.max,
-        }
-        value = functions[aggregate](column)
-    query = sa.select(value).where(key == table.c.id, rows.c.deleted_at.is_(None))
-    if aggregate in ("sum", "count"):
-        return sa.func.coalesce(query.scalar_subquery(), 0)
-    return query.scalar_subquery()
-
-
-def recompute_stored(conn: sa.Connection, live: apps.PublishedApp, now: dt.datetime) -> None:
-    """Fill every formula, rollup and lookup column of the app, one UPDATE per field.
-
-    Each field becomes a formula (a rollup ``sum`` of ``payment.order`` is
-    ``SUM(payment__order.amount)``) compiled by the expression language's SQL back end, so the
-    database computes the values the records service would, in dependency order.
-    """
-    from tessera.engines.definitions.validate import Ctx, dependencies
-
-    model = live.model
-    doc = model.to_doc()
-    ctx = Ctx.of(doc)
-    schema = to_expr_schema(model)
-    tables: dict[str, sa.Table] = {e.key: live.table(e.key) for e in model.entities}
-    tables.update(live.metadata.tables)
-    computed = [
-        (e, f)
-        for e in model.entities
-        for f in e.fields
-        if f.type in ("formula", "rollup", "lookup")
-    ]
-    specs = {(e["key"], f["key"]): (e, f) for e in doc["entities"] for f in e["fields"]}
-    ordered: list[tuple[EntityModel, FieldModel]] = []
-    placed: set[tuple[str, str]] = set()
-    pending = list(computed)
-    while pending:
-        rest = []
-        for e, f in pending:
-            deps = dependencies(ctx, *specs[(e.key, f.key)])
-            if all(d in placed or d not in {(x.key, y.key) for x, y in pending} for d in deps):
-                ordered.append((e, f))
-                placed.add((e.key, f.key))
-            else:
-                rest.append((e, f))
-        if len(rest) == len(pending):
-            raise RuntimeError("computed fields depend on each other in a cycle")
-        pending = rest
-    context = ex.EvalContext(now=now)
-    for entity, f in ordered:
-        table = tables[entity.key]
-        source = _stored_source(entity, f)
-        if source is None:
-            value = _rollup(f, table, tables, model)
-        else:
-            checked = ex.check(
-                ex.parse(source, schema=schema, entity=entity.key), schema, entity.key
-            )
-            value = ex.compile_sql(checked, tables, context, conn.dialect.name)
-        conn.execute(sa.update(table).values({f.columns[0]: value}))
 
 
 # -- the whole thing ------------------------------------------------------------------------
@@ -1476,9 +1338,16 @@ def recompute_stored(conn: sa.Connection, live: apps.PublishedApp, now: dt.datet
 
 @dataclass
 class Report:
+    """Rows per entity (``"<entity> (changes)"``: records changed afterwards) and seconds."""
+
     counts: dict[str, int]
     seconds: dict[str, float]
     total_seconds: float
+
+    @property
+    def records(self) -> int:
+        """Records created, child rows included (changes to them are not new records)."""
+        return sum(n for name, n in self.counts.items() if not name.endswith("(changes)"))
 
 
 def crm_is_empty(conn: sa.Connection) -> bool:
@@ -1487,15 +1356,6 @@ def crm_is_empty(conn: sa.Connection) -> bool:
         conn.scalar(sa.select(sa.func.count()).select_from(live.table(e))) == 0
         for e in ("account", "lead")
     )
-
-
-def auto_number_patterns(live: apps.PublishedApp) -> dict[tuple[str, str], str]:
-    return {
-        (e.key, f.key): str(f.spec["pattern"])
-        for e in live.model.entities
-        for f in e.fields
-        if f.type == "auto_number"
-    }
 
 
 def load(
@@ -1507,24 +1367,21 @@ def load(
     people: People | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> Report:
-    """Generate the demo set into the (installed, empty) CRM, in one transaction."""
+    """Generate the demo set into the (installed, empty) CRM through the records service.
+
+    One transaction per batch of :data:`~.demo_loader.BATCH` records (see
+    :mod:`tessera.platform.demo_loader`): a run that fails half-way leaves the batches before
+    it, and :func:`crm_is_empty` then keeps ``tessera demo`` from loading a second set on top.
+    """
     started = time.perf_counter()
     people = people or ensure_people(engine, size)
-    with engine.begin() as conn:
-        live = apps.published(conn, APP)
-        generator = Generator(
-            SIZES[size],
-            people,
-            seed=seed,
-            today=today or dt.date.today(),
-            patterns=auto_number_patterns(live),
-        )
-        loader = CoreLoader(conn, live)
-        for entity, rows in generator.chunks():
-            loader.insert(entity, rows)
-            if progress is not None:
-                progress(entity, loader.counts[entity])
-        loader.finish(generator)
+    generator = Generator(SIZES[size], people, seed=seed, today=today or dt.date.today())
+    loader = ServiceLoader(engine, APP, now=generator.now)
+    for chunk in generator.chunks():
+        loader.write(chunk)
+        if progress is not None:
+            progress(chunk.entity, loader.counts.get(chunk.entity, 0))
+    loader.finish()
     return Report(loader.counts, loader.seconds, time.perf_counter() - started)
 
 

@@ -181,6 +181,9 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    #: an actor that is not a user: ``automation:<rule key>``, with its name at the time
+    actor_key: Mapped[str | None] = mapped_column(sa.String(120))
+    actor_name: Mapped[str | None] = mapped_column(sa.String(200))
     via: Mapped[str] = mapped_column(sa.String(20), default="system")
     action: Mapped[str] = mapped_column(sa.String(40))
     app: Mapped[str | None] = mapped_column(sa.String(40))

@@ -6,8 +6,10 @@ exports and imports build for a caller is scoped by the app's ``roles``.  The po
 once per published version (:func:`policy_of`); the caller's facts (department tree, role keys,
 platform role) are read in the caller's connection.
 
-* System administrators, and automations (an :class:`~tessera.engines.forms.Actor` with no user
-  and ``via`` rule, process or system), are not restricted.
+* System administrators, and platform work that no user or rule started (an
+  :class:`~tessera.engines.forms.Actor` with no user and ``via`` system), are not restricted.
+* Automations (``Identity.automation``: ``automation:<rule key>``) are bound to their own app:
+  there every record and field (or what the app roles they run with grant), elsewhere nothing.
 * An app that declares no entity permissions keeps the open default: every member may do
   everything.  Once it declares some, a member with none of its roles sees nothing.
 
@@ -26,7 +28,14 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, request
 
-from tessera.engines.forms import Actor, NotFound, PermissionDenied, Scope, ValidationFailed
+from tessera.engines.forms import (
+    Actor,
+    DenyAll,
+    NotFound,
+    PermissionDenied,
+    Scope,
+    ValidationFailed,
+)
 from tessera.engines.forms.compiled import compile_records, record_tables
 from tessera.engines.forms.permissions import Facts, Policy, PolicyScope
 from tessera.platform import apps, records
@@ -138,26 +147,53 @@ def may_open(conn: sa.Connection, app_key: str, identity: Identity) -> bool:
 
 
 def may_build(conn: sa.Connection, app_key: str, identity: Identity) -> bool:
-    """System admins always; app builders when the app has no policy or a role of theirs says
-    ``build_app``."""
+    """Whether ``identity`` may open ``app_key`` in the builder and change it.
+
+    System administrators always.  When a role of the published version says ``build_app``,
+    exactly the holders of such a role (whatever their platform role: the definition delegates
+    building that one app); otherwise every app builder.  A draft never published belongs to
+    the app builders.  Building implies seeing every record (a builder can publish any role),
+    so this is also the right to export the app with its data.
+    """
     if identity.is_system_admin:
         return True
-    if not identity.has_platform_role("app_builder"):
-        return False
     try:
         live = apps.published(conn, app_key)
     except apps.AppError:
-        return True  # a draft no one runs yet belongs to the builders
+        return identity.has_platform_role("app_builder")
     policy = policy_of(live)
-    facts = Facts(identity.user_id, identity.department_id, (), identity.role_keys)
-    return not policy.enabled or policy.may_build(facts)
+    if policy.restricts_building:
+        facts = Facts(identity.user_id, identity.department_id, (), identity.role_keys)
+        return policy.may_build(facts)
+    return identity.has_platform_role("app_builder")
+
+
+def buildable_apps(conn: sa.Connection, identity: Identity) -> set[str]:
+    """The keys of the apps ``identity`` may build (for the app manager)."""
+    return {a["key"] for a in apps.list_apps(conn) if may_build(conn, a["key"], identity)}
 
 
 # -- the scope --------------------------------------------------------------------------------
+def automation_actor(identity: Identity) -> Actor:
+    """The records service's actor for an automation identity (``Identity.automation``)."""
+    if not identity.is_automation or identity.automation_app is None:
+        raise ValueError("not an automation identity: build one with Identity.automation")
+    via: Any = identity.via
+    return Actor(
+        user_id=None, via=via, name=identity.name, key=identity.actor_key,
+        app=identity.automation_app, roles=identity.role_keys, time_zone=identity.time_zone,
+        locale=identity.locale,
+    )  # fmt: skip
+
+
 def scope_provider(conn: sa.Connection, app_key: str, actor: Actor) -> Scope | None:
     """The records service's scope for ``actor`` (None: unrestricted)."""
-    if actor.user_id is None and actor.via in AUTOMATION_VIAS:
+    if actor.is_automation:
+        return automation_scope(conn, app_key, actor)
+    if actor.user_id is None and actor.via == "system":
         return None
+    if actor.user_id is None and actor.via in AUTOMATION_VIAS:
+        return DenyAll()  # a rule or process acts as its named automation identity, or not at all
     live = apps.published(conn, app_key)
     policy = policy_of(live)
     if not policy.enabled:
@@ -166,6 +202,30 @@ def scope_provider(conn: sa.Connection, app_key: str, actor: Actor) -> Scope | N
     if caller.is_system_admin:
         return None
     return _scope(conn, live, policy, caller, actor)
+
+
+def automation_scope(conn: sa.Connection, app_key: str, actor: Actor) -> Scope | None:
+    """An automation's scope: nothing outside its own app; in it, everything unless it runs
+    with app roles, then what they grant to a user with no department who owns nothing."""
+    if actor.app != app_key:
+        return DenyAll()
+    if not actor.roles:
+        return None
+    live = apps.published(conn, app_key)
+    policy = policy_of(live)
+    if not policy.enabled:
+        return None
+    import tessera.engines.expressions as ex
+
+    context = ex.EvalContext(
+        now=utcnow(), user_id=None, department_id=None, time_zone=actor.time_zone,
+        locale=actor.locale,
+    )  # fmt: skip
+    return policy.scope(
+        Facts(None, None, (), actor.roles), conn=conn, app=live.model,
+        tables=record_tables(live.metadata, live.model), schema=compile_records(live.model).schema,
+        context=context, shared=None,
+    )  # fmt: skip
 
 
 def _scope(

@@ -41,7 +41,9 @@ def _param(name: str, column: sa.Column[Any]) -> Any:
 
 _AUDIT_INSERT = sa.insert(AUDIT).values(
     at=_param("j_at", AUDIT.c.at), actor_id=_param("j_actor", AUDIT.c.actor_id),
-    via=_param("j_via", AUDIT.c.via), action=_param("j_action", AUDIT.c.action),
+    actor_key=_param("j_actor_key", AUDIT.c.actor_key),
+    actor_name=_param("j_actor_name", AUDIT.c.actor_name), via=_param("j_via", AUDIT.c.via),
+    action=_param("j_action", AUDIT.c.action),
     app=_param("j_app", AUDIT.c.app), entity=_param("j_entity", AUDIT.c.entity),
     record_id=_param("j_record", AUDIT.c.record_id),
     changes=_param("j_changes", AUDIT.c.changes), ip=_param("j_ip", AUDIT.c.ip),
@@ -64,8 +66,9 @@ _UNNESTED = (
 #: PostgreSQL, a batch of entries: audit rows (a data-modifying CTE) and events in one statement
 _JOURNAL_UNNEST = (
     "WITH journal_audit AS (INSERT INTO audit_log "
-    "(at, actor_id, via, action, app, entity, record_id, changes, ip) "
-    "SELECT %(at)s::TIMESTAMPTZ, %(actor)s::BIGINT, %(via)s::VARCHAR, u.action, u.app, u.entity, "
+    "(at, actor_id, actor_key, actor_name, via, action, app, entity, record_id, changes, ip) "
+    "SELECT %(at)s::TIMESTAMPTZ, %(actor)s::BIGINT, %(actor_key)s::VARCHAR, "
+    "%(actor_name)s::VARCHAR, %(via)s::VARCHAR, u.action, u.app, u.entity, "
     f"u.record_id, u.changes, %(ip)s::VARCHAR FROM {_UNNESTED}) "
     "INSERT INTO events (kind, app, entity, record_id, payload, actor_id, via, created_at) "
     "SELECT u.action, u.app, u.entity, u.record_id, u.payload, %(actor)s::BIGINT, "
@@ -94,9 +97,38 @@ def _driver_statements(dialect: sa.Dialect) -> _Prepared:
         def make(row: dict[str, Any], steps: list[tuple[str, Any]] = steps) -> tuple[Any, ...]:
             return tuple(row[n] if process is None else process(row[n]) for n, process in steps)
 
+        make.steps = steps  # type: ignore[attr-defined]  # for _processed
         made.append((str(compiled), make))
     _DRIVER[dialect] = made
     return made
+
+
+def _processed(make: Callable[[dict[str, Any]], tuple[Any, ...]], rows: list[dict[str, Any]]
+               ) -> list[tuple[Any, ...]]:  # fmt: skip
+    """``[make(row) for row in rows]``, column by column: a value that repeats through a batch
+    (the time, the actor, the action, the payload of records created alike) is processed once;
+    only each row's ``changes`` are serialised one by one."""
+    columns: list[list[Any]] = []
+    for name, process in make.steps:  # type: ignore[attr-defined]
+        values = [row[name] for row in rows]
+        if process is None:
+            columns.append(values)
+        elif name == "j_changes":
+            columns.append([process(v) for v in values])
+        elif name == "j_payload":
+            seen: dict[tuple[Any, ...], Any] = {}
+            column = []
+            for v in values:
+                key = (*v["changed"], v["version"])
+                if key not in seen:
+                    seen[key] = process(v)
+                column.append(seen[key])
+            columns.append(column)
+        else:
+            memo: dict[Any, Any] = {}
+            columns.append([memo[v] if v in memo else memo.setdefault(v, process(v))
+                            for v in values])  # fmt: skip
+    return list(zip(*columns, strict=True))
 
 
 class PlatformJournal:
@@ -114,12 +146,17 @@ class PlatformJournal:
     ) -> None:
         if not entries:
             return
+        # a user's name is read from users when history is shown; an automation has none there
+        key, name = (actor.key, actor.name[:200]) if actor.key else (None, None)
         rows = [
             {
-                "j_at": at, "j_actor": actor.user_id, "j_via": actor.via, "j_action": e.action,
+                "j_at": at, "j_actor": actor.user_id, "j_actor_key": key, "j_actor_name": name,
+                "j_via": actor.via, "j_action": e.action,
                 "j_app": e.app, "j_entity": e.entity, "j_record": e.record_id,
                 "j_changes": e.changes if type(e.changes) is dict else dict(e.changes),
-                "j_ip": self.ip, "j_payload": {"changed": e.changed, "version": e.version},
+                "j_ip": self.ip,
+                "j_payload": {"changed": e.changed, "version": e.version, "actor": key} if key
+                else {"changed": e.changed, "version": e.version},
             }
             for e in entries
         ]  # fmt: skip
@@ -133,7 +170,7 @@ class PlatformJournal:
                 if len(rows) == 1:
                     driver.execute(sql, make(rows[0]))
                 else:
-                    driver.executemany(sql, [make(row) for row in rows])
+                    driver.executemany(sql, _processed(make, rows))
         elif len(rows) == 1 and conn.dialect.name == "postgresql":
             conn.execute(_JOURNAL_ONE_STATEMENT, rows[0])  # one round trip for both rows
         elif conn.dialect.name == "postgresql":
@@ -141,7 +178,8 @@ class PlatformJournal:
             conn.exec_driver_sql(
                 _JOURNAL_UNNEST,
                 {
-                    "at": at, "actor": actor.user_id, "via": actor.via, "ip": self.ip,
+                    "at": at, "actor": actor.user_id, "actor_key": key, "actor_name": name,
+                    "via": actor.via, "ip": self.ip,
                     "action": [r["j_action"] for r in rows], "app": [r["j_app"] for r in rows],
                     "entity": [r["j_entity"] for r in rows],
                     "record": [r["j_record"] for r in rows],
@@ -158,15 +196,18 @@ class PlatformJournal:
     ) -> list[JournalRecord]:
         users: sa.Table = User.__table__  # type: ignore[assignment]
         query = (
-            sa.select(AUDIT, users.c.name.label("actor_name"))
+            sa.select(AUDIT, users.c.name.label("user_name"))
             .select_from(AUDIT.outerjoin(users, users.c.id == AUDIT.c.actor_id))
             .where(AUDIT.c.app == app, AUDIT.c.entity == entity, AUDIT.c.record_id == record_id)
             .order_by(AUDIT.c.id)
         )
         return [
-            JournalRecord(r.at, r.action, r.actor_id, r.actor_name, r.via, dict(r.changes or {}))
+            JournalRecord(
+                r.at, r.action, r.actor_id, r.user_name if r.actor_key is None else r.actor_name,
+                r.via, dict(r.changes or {}), r.actor_key,
+            )
             for r in conn.execute(query)
-        ]
+        ]  # fmt: skip
 
 
 def service_for(

@@ -11,8 +11,9 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -64,9 +65,27 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
         chromium.close()
 
 
+def _read_whole(app: Flask) -> Callable[..., Any]:
+    """Serve every response from memory.  When the browser drops a connection halfway through
+    a file (a test moves on while a big module still loads), werkzeug's development server
+    never closes the response (nor its file), and the ResourceWarning would fail whichever
+    test runs next.  The pages' responses are small and finite, so nothing is lost."""
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 class LiveServer:
     def __init__(self, app: Flask) -> None:
-        self.server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server: BaseWSGIServer = make_server("127.0.0.1", 0, _read_whole(app), threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -152,7 +152,7 @@ def test_phone_sized_home(
         assert width <= 375, width
         page.screenshot(path=str(artifacts / "home-phone.png"), full_page=True)
         page.locator(".app-switcher summary").click()
-        expect(page.locator(".app-switcher .menu-panel")).to_contain_text("尚未安装任何应用")
+        expect(page.locator(".app-switcher .menu-panel")).to_contain_text("还没有您可以打开的应用")
         page.screenshot(path=str(artifacts / "home-phone-apps-menu.png"))
         page.goto("/admin/users")
         assert page.evaluate("document.documentElement.scrollWidth") <= 375

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tessera.engines import definitions as defs
 from tessera.platform import apps, demo
-from tessera.platform.models import Department, Role, RoleMembership, User
+from tessera.platform.models import AuditEntry, Department, Event, Role, RoleMembership, User
 from tessera.platform.runtime import Platform
 
 TODAY = dt.date(2025, 6, 30)
@@ -121,6 +121,14 @@ def test_the_small_set_is_coherent(loaded: Platform) -> None:
         assert quote["total"] == pytest.approx(sum(i["subtotal"] for i in lines))
         assert by_id["opportunity"][quote["opportunity"]]["account"] == quote["account"]
         assert quote["number"].startswith(f"QT-{quote['quote_date'].year}-")
+    for entity, pattern in NUMBERS:  # drawn by the service, in the period of creation
+        numbers = [r["number"] for r in data[entity]]
+        assert len(set(numbers)) == len(numbers) and None not in numbers
+        if "{YYYY}" in pattern:
+            prefix = pattern.split("{")[0]
+            assert all(
+                r["number"].startswith(f"{prefix}{r['created_at'].year}") for r in data[entity]
+            ), entity
     won = {o["id"] for o in data["opportunity"] if o["stage"] == "won"}
     assert won and {c["opportunity"] for c in data["contract"]} <= won
     assert {c["opportunity"] for c in data["contract"]} == won  # every won deal has a contract
@@ -167,6 +175,90 @@ def test_the_small_set_is_coherent(loaded: Platform) -> None:
     assert len({a["name"] for a in data["account"]}) == 100
 
 
+def test_converted_leads_and_what_they_became_link_both_ways(loaded: Platform) -> None:
+    """A converted lead names its account, contact and opportunity; that contact and that
+    opportunity name the lead back (one each), and nothing else claims to come from a lead."""
+    with loaded.db.engine.connect() as conn:
+        data = {e: rows(conn, e) for e in ("lead", "contact", "opportunity", "account")}
+    leads = {r["id"]: r for r in data["lead"]}
+    contacts = {r["id"]: r for r in data["contact"]}
+    opps = {r["id"]: r for r in data["opportunity"]}
+    converted = [r for r in data["lead"] if r["status"] == "converted"]
+    assert len(converted) >= 10
+    for lead in converted:
+        contact = contacts[lead["converted_contact"]]
+        assert contact["source_lead"] == lead["id"]
+        assert contact["account"] == lead["converted_account"]
+        assert contact["created_at"] >= lead["created_at"]
+        assert lead["converted_at"] is not None
+        if lead["converted_opp"] is not None:
+            opp = opps[lead["converted_opp"]]
+            assert opp["lead"] == lead["id"] and opp["account"] == lead["converted_account"]
+            assert opp["created_at"] >= lead["created_at"]
+    assert sum(lead["converted_opp"] is not None for lead in converted) >= 5
+    for lead in data["lead"]:
+        if lead["status"] != "converted":
+            assert lead["converted_contact"] is lead["converted_opp"] is None
+            assert lead["converted_account"] is None
+    sourced = [c for c in data["contact"] if c["source_lead"] is not None]
+    assert len(sourced) == len(converted)
+    for contact in sourced:
+        assert leads[contact["source_lead"]]["converted_contact"] == contact["id"]
+    for opp in data["opportunity"]:
+        if opp["lead"] is not None:
+            assert leads[opp["lead"]]["converted_opp"] == opp["id"]
+
+
+def test_last_contact_and_last_activity_agree_with_the_activities(loaded: Platform) -> None:
+    with loaded.db.engine.connect() as conn:
+        data = {e: rows(conn, e) for e in ("lead", "account", "activity")}
+    leads = {r["id"]: r for r in data["lead"]}
+    latest: dict[int, dt.datetime] = {}
+    for activity in data["activity"]:
+        if activity["lead"] is not None:
+            last = leads[activity["lead"]]["last_contact_at"]
+            if last is None:  # never contacted: only planned follow-ups
+                assert activity["status"] == "planned"
+            elif activity["status"] == "done":
+                assert activity["start_at"] <= last
+        if activity["account"] is not None and activity["status"] == "done":
+            account = activity["account"]
+            latest[account] = max(activity["start_at"], latest.get(account, activity["start_at"]))
+    assert latest
+    for account in data["account"]:
+        assert account["last_activity_at"] == latest.get(account["id"])
+
+
+def test_demo_records_have_their_history_audit_and_quiet_events(loaded: Platform) -> None:
+    """Written by the service as the system: one audit entry per record, events marked
+    dispatched (no automation reacts), creation times and creators from the generator."""
+    with loaded.db.engine.connect() as conn:
+        live = apps.published(conn, "crm")
+        created = dict(
+            conn.execute(
+                sa.select(AuditEntry.entity, sa.func.count())
+                .where(AuditEntry.app == "crm", AuditEntry.action == "created")
+                .group_by(AuditEntry.entity)
+            ).all()
+        )
+        vias = set(conn.scalars(sa.select(AuditEntry.via).where(AuditEntry.app == "crm")))
+        waiting = conn.scalar(
+            sa.select(sa.func.count()).where(Event.app == "crm", Event.dispatched_at.is_(None))
+        )
+        accounts = rows(conn, "account")
+        items = rows(conn, "quote_item")
+        quotes = {r["id"]: r for r in rows(conn, "quote")}
+        for entity in live.model.entities:
+            count = conn.scalar(sa.select(sa.func.count()).select_from(live.table(entity.key)))
+            assert created.get(entity.key, 0) == (0 if entity.child else count), entity.key
+    assert vias == {"system"} and waiting == 0
+    assert len({a["created_at"].date() for a in accounts}) > 50  # spread over two years
+    assert all(a["created_at"] < _now() - dt.timedelta(days=29) for a in accounts)
+    assert all(a["created_by"] == a["owner_id"] for a in accounts)
+    for item in items:
+        assert item["created_at"] == quotes[item["parent_id"]]["created_at"]
+
+
 def _now() -> dt.datetime:
     return dt.datetime.combine(TODAY, dt.time(18, 0), tzinfo=dt.UTC)
 
@@ -182,13 +274,8 @@ def test_auto_numbers_continue_after_the_demo_data(loaded: Platform) -> None:
         assert following > last and following.startswith("TK-2025-")
 
 
-def generate(seed: int) -> list[tuple[str, list[dict[str, Any]]]]:
-    patterns = {("quote", "number"): "QT-{YYYY}-{0000}"}
-    for entity, pattern in NUMBERS:
-        patterns[(entity, "number")] = pattern
-    generator = demo.Generator(
-        demo.SIZES["small"], PEOPLE, seed=seed, today=TODAY, patterns=patterns
-    )
+def generate(seed: int) -> list[demo.Chunk]:
+    generator = demo.Generator(demo.SIZES["small"], PEOPLE, seed=seed, today=TODAY)
     return list(generator.chunks())
 
 
@@ -196,6 +283,8 @@ def test_generation_is_deterministic_for_a_seed() -> None:
     first, second, other = generate(5), generate(5), generate(6)
     assert first == second
     assert first != other
-    entities = [e for e, _ in first]
+    entities = [c.entity for c in first if not c.update]
     assert entities.index("account") < entities.index("contact") < entities.index("opportunity")
     assert entities.index("quote") < entities.index("quote_item") < entities.index("activity")
+    changes = [c.entity for c in first if c.update]  # what is known last comes last
+    assert set(changes) == {"contact", "lead", "account"} and first[-1].update

@@ -23,45 +23,25 @@ from tessera.engines.expressions.schema import (
 PLATFORM_ENTITIES = {"user": "users", "department": "departments"}
 
 
+#: every record's system fields: key, type, English and Chinese label, column, the entity a user
+#: field points at
+# fmt: off
+_SYSTEM_FIELDS: tuple[tuple[str, ValueType, str, str, str, str | None], ...] = (
+    ("id",         ValueType.NUMBER,   "ID",         "编号",     "id",         None),
+    ("created_at", ValueType.DATETIME, "Created at", "创建时间", "created_at", None),
+    ("updated_at", ValueType.DATETIME, "Updated at", "更新时间", "updated_at", None),
+    ("created_by", ValueType.USER,     "Created by", "创建人",   "created_by", "user"),
+    ("updated_by", ValueType.USER,     "Updated by", "更新人",   "updated_by", "user"),
+    ("owner",      ValueType.USER,     "Owner",      "负责人",   "owner_id",   "user"),
+    ("version",    ValueType.NUMBER,   "Version",    "版本",     "version",    None),
+)
+# fmt: on
+
+
 def _system_fields(entity: EntityModel | None) -> dict[str, FieldSpec]:
     fields = {
-        "id": FieldSpec("id", ValueType.NUMBER, {"en": "ID", "zh-CN": "编号"}, column="id"),
-        "created_at": FieldSpec(
-            "created_at",
-            ValueType.DATETIME,
-            {"en": "Created at", "zh-CN": "创建时间"},
-            column="created_at",
-        ),
-        "updated_at": FieldSpec(
-            "updated_at",
-            ValueType.DATETIME,
-            {"en": "Updated at", "zh-CN": "更新时间"},
-            column="updated_at",
-        ),
-        "created_by": FieldSpec(
-            "created_by",
-            ValueType.USER,
-            {"en": "Created by", "zh-CN": "创建人"},
-            column="created_by",
-            target="user",
-        ),
-        "updated_by": FieldSpec(
-            "updated_by",
-            ValueType.USER,
-            {"en": "Updated by", "zh-CN": "更新人"},
-            column="updated_by",
-            target="user",
-        ),
-        "owner": FieldSpec(
-            "owner",
-            ValueType.USER,
-            {"en": "Owner", "zh-CN": "负责人"},
-            column="owner_id",
-            target="user",
-        ),
-        "version": FieldSpec(
-            "version", ValueType.NUMBER, {"en": "Version", "zh-CN": "版本"}, column="version"
-        ),
+        key: FieldSpec(key, value_type, {"en": en, "zh-CN": zh}, column=column, target=target)
+        for key, value_type, en, zh, column, target in _SYSTEM_FIELDS
     }
     if entity is not None and entity.parent is not None:
         fields["parent"] = FieldSpec(

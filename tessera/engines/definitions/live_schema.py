@@ -257,6 +257,19 @@ class _Planner:
                 ops=(op,),
             )
         )
+        if not self.conn.dialect.supports_alter:
+            return  # SQLite: keys that close a cycle stay inline in CREATE TABLE
+        for constraint in self.metadata.tables[op.table_name].foreign_key_constraints:
+            if constraint.use_alter:  # closes a cycle: added once every table exists
+                self.steps.append(
+                    Step(
+                        "add_constraint",
+                        f"Add the link {constraint.name} from {op.table_name} to "
+                        f"{constraint.referred_table.name} (after both tables exist)",
+                        op.table_name,
+                        ops=(alembic_ops.CreateForeignKeyOp.from_constraint(constraint),),
+                    )
+                )
 
     def trash_table(self, op: alembic_ops.DropTableOp) -> None:
         aside = naming.trash_table(op.table_name, self.tag)
@@ -542,8 +555,18 @@ def purge(conn: sa.Connection, app: str) -> list[str]:
     operations = Operations(MigrationContext.configure(conn))
     sqlite = conn.dialect.name == "sqlite"
     removed: list[str] = []
-    for table in inspector.get_table_names():
-        if naming.is_trash_table(table, app):
+    tables = inspector.get_table_names()
+    doomed = {t for t in tables if naming.is_trash_table(t, app)}
+    if not sqlite:  # keys into dropped tables go first, so no order between tables is needed
+        for table in tables:
+            if not (table in doomed or naming.owns_table(table, app)):
+                continue
+            for fk in inspector.get_foreign_keys(table):
+                referred = fk["referred_table"]
+                if fk["name"] and referred in doomed and referred != table:
+                    operations.drop_constraint(str(fk["name"]), table, type_="foreignkey")
+    for table in tables:
+        if table in doomed:
             operations.drop_table(table)
             removed.append(table)
         elif naming.owns_table(table, app):

@@ -50,8 +50,9 @@ class PlatformTables:
 def build_metadata(app: AppModel, platform: PlatformTables) -> sa.MetaData:
     """A new ``MetaData`` holding every table of ``app`` (and nothing else)."""
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    deferred = cycle_links(app)
     for entity in app.entities:
-        _entity_table(metadata, app, entity, platform)
+        _entity_table(metadata, app, entity, platform, deferred)
     for entity in app.entities:
         for f in entity.fields:
             if f.type == "multi_link":
@@ -81,8 +82,55 @@ def _system_columns(table: str, platform: PlatformTables) -> list[sa.Column[Any]
     ]
 
 
+def cycle_links(app: AppModel) -> frozenset[tuple[str, str]]:
+    """``(entity, field)`` of the link fields whose foreign keys close a cycle between tables.
+
+    A lead that links to the contact it became and a contact that links back to its lead make
+    two tables that each need the other to exist first.  Those keys are declared
+    ``use_alter=True``: SQLAlchemy then leaves them out when it orders tables (no "cannot sort
+    tables" warning), PostgreSQL gets them as ``ALTER TABLE … ADD CONSTRAINT`` once every table
+    exists, and SQLite, which cannot ALTER constraints and does not check a referenced table
+    when one is created, keeps them inline.  Links are taken in document order and a link is
+    deferred only when the ones before it already lead from its target back to its entity, so
+    the choice is stable and as small as that order allows; links of an entity to itself are
+    never deferred (a table may always reference itself).  Child tables' ``parent_id`` keys are
+    never deferred either: they are added to the graph first.
+    """
+    edges: dict[str, set[str]] = {e.key: set() for e in app.entities}
+    for entity in app.entities:
+        if entity.parent is not None:
+            edges[entity.key].add(entity.parent)
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, todo = {start}, [start]
+        while todo:
+            current = todo.pop()
+            if current == goal:
+                return True
+            for nxt in edges[current] - seen:
+                seen.add(nxt)
+                todo.append(nxt)
+        return False
+
+    deferred: set[tuple[str, str]] = set()
+    for entity in app.entities:
+        for f in entity.fields:
+            target = str(f.target)
+            if f.type != "link" or target == entity.key:
+                continue
+            if reaches(target, entity.key):
+                deferred.add((entity.key, f.key))
+            else:
+                edges[entity.key].add(target)
+    return frozenset(deferred)
+
+
 def _entity_table(
-    metadata: sa.MetaData, app: AppModel, entity: EntityModel, platform: PlatformTables
+    metadata: sa.MetaData,
+    app: AppModel,
+    entity: EntityModel,
+    platform: PlatformTables,
+    deferred: frozenset[tuple[str, str]] = frozenset(),
 ) -> sa.Table:
     name = entity.table
     columns = _system_columns(name, platform)
@@ -113,7 +161,11 @@ def _entity_table(
             target = _reference(app, f.type, f.target, platform)
             if target is not None:
                 column.append_foreign_key(
-                    sa.ForeignKey(target, name=naming.fk_name(name, column.name))
+                    sa.ForeignKey(
+                        target,
+                        name=naming.fk_name(name, column.name),
+                        use_alter=(entity.key, f.key) in deferred,
+                    )
                 )
             columns.append(column)
             unique = bool(f.spec.get("unique")) or f.type == "auto_number"

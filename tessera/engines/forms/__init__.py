@@ -15,6 +15,7 @@ from __future__ import annotations
 from tessera.engines.forms.context import (
     Actor,
     AllowAll,
+    DenyAll,
     Journal,
     JournalEntry,
     JournalRecord,
@@ -39,6 +40,7 @@ __all__ = [
     "AllowAll",
     "Change",
     "Conflict",
+    "DenyAll",
     "FieldError",
     "Journal",
     "JournalEntry",

@@ -36,10 +36,21 @@ class Actor:
     department_id: int | None = None
     time_zone: str = "UTC"
     locale: str = "en"
+    #: Who acts when it is not a user: ``automation:<rule key>`` (stored with ``name`` in the
+    #: audit trail, so history shows "Automation: <rule name>"); empty for users.
+    key: str = ""
+    #: The one app an automation belongs to (it may not touch any other); None for users.
+    app: str | None = None
+    #: The app roles an automation runs with; empty: every record of its own app.
+    roles: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.via not in VIAS:
             raise ValueError(f"via must be one of {', '.join(VIAS)}, not {self.via!r}")
+
+    @property
+    def is_automation(self) -> bool:
+        return self.key.startswith("automation:")
 
 
 class Scope(Protocol):
@@ -73,6 +84,22 @@ class AllowAll:
         return None
 
 
+class DenyAll:
+    """Nothing visible, nothing allowed (an automation in an app that is not its own)."""
+
+    def read_filter(self, entity: EntityModel, table: sa.Table) -> sa.ColumnElement[bool] | None:
+        return sa.false()
+
+    def can(self, action: Action, entity: EntityModel, record: Mapping[str, Any] | None) -> bool:
+        return False
+
+    def writable_fields(self, entity: EntityModel) -> set[str] | None:
+        return set()
+
+    def hidden_fields(self, entity: EntityModel) -> set[str]:
+        return {f.key for f in entity.fields}
+
+
 @dataclass(frozen=True)
 class JournalEntry:
     """One record write as the audit trail and the outbox see it.
@@ -103,6 +130,8 @@ class JournalRecord:
     actor_name: str | None
     via: str
     changes: Mapping[str, Any]
+    #: ``automation:<rule key>`` when an automation wrote (``actor_name`` is then its name)
+    actor_key: str | None = None
 
 
 class Journal(Protocol):

@@ -30,7 +30,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tessera.engines import expressions as ex
-from tessera.engines.definitions import AppModel, EntityModel
+from tessera.engines.definitions import AppModel, EntityModel, FieldModel
 from tessera.engines.forms.context import Action
 from tessera.engines.forms.errors import ValidationFailed
 from tessera.engines.forms.filters import FilterCompiler
@@ -114,6 +114,11 @@ class Policy:
             return True
         return any(r.open_app for r in self.held(facts))
 
+    @property
+    def restricts_building(self) -> bool:
+        """Whether some role says ``build_app``: then only its holders may build the app."""
+        return any(r.build_app for r in self.roles.values())
+
     def may_build(self, facts: Facts) -> bool:
         return any(r.build_app for r in self.held(facts))
 
@@ -148,6 +153,7 @@ class PolicyScope:
         self.policy, self.facts, self.conn, self.app = policy, facts, conn, app
         self.tables, self.schema, self.context, self.shared = tables, schema, context, shared
         self.roles = policy.held(facts)
+        self._hidden: dict[str, set[str]] = {}
 
     # -- grants ----------------------------------------------------------------------------
     def grants(self, entity: EntityModel) -> list[EntityGrant]:
@@ -229,15 +235,57 @@ class PolicyScope:
         return entity.child or bool(self.specs(action, entity))
 
     def hidden_fields(self, entity: EntityModel) -> set[str]:
-        """Fields every granting role hides (all of them when no role grants the entity)."""
-        grants = self.grants(entity)
+        """Fields every granting role hides (all of them when no role grants the entity), and
+        the computed fields that read a hidden one: a lookup, rollup or formula whose source is
+        a field marked hidden for the user (here or on a linked entity) is hidden too, so a
+        hidden value is not reachable through a computed copy of it.  A rollup over records of
+        an entity no role grants (an account's order total for someone who may not open
+        orders) is shown: it reads no field a role marked hidden, and the builder chose to show
+        the total by adding it."""
         if entity.child:
             return set()
-        if not grants:
+        if not self.grants(entity):
             return {f.key for f in entity.fields}
-        return set.intersection(
-            *({k for k, v in g.fields.items() if v == "hidden"} for g in grants)
+        return self._marked(entity)
+
+    def _marked(self, entity: EntityModel) -> set[str]:
+        """Fields marked hidden by every granting role, plus computed fields reading one."""
+        found = self._hidden.get(entity.key)
+        if found is not None:
+            return found
+        grants = self.grants(entity)
+        hidden: set[str] = (
+            set.intersection(*({k for k, v in g.fields.items() if v == "hidden"} for g in grants))
+            if grants and not entity.child
+            else set()
         )
+        self._hidden[entity.key] = hidden  # the declared ones first (also stops lookup cycles)
+        for f in entity.fields:
+            if f.key not in hidden and self._reads_hidden(entity, f):
+                hidden.add(f.key)
+        return hidden
+
+    def _reads_hidden(self, entity: EntityModel, f: FieldModel) -> bool:
+        spec = f.spec
+        if f.type == "lookup":
+            key = str(spec.get("link"))
+            link = entity.field(key) if entity.has_field(key) else None
+            source = str(link.target) if link is not None and link.target else None
+        elif f.type == "rollup":
+            where = str(spec.get("source", ""))
+            if "." in where:
+                source = where.split(".")[0]
+            else:
+                many = entity.field(where) if entity.has_field(where) else None
+                source = str(many.target) if many is not None and many.target else None
+        elif f.type == "formula" and isinstance(spec.get("formula"), str):
+            paths = referenced_fields(spec["formula"], self.schema, entity.key)
+            return any(hidden_path(self.app, entity, p, self._marked) for p in paths)
+        else:
+            return False
+        if source is None or not self.app.has_entity(source) or "field" not in spec:
+            return False
+        return str(spec["field"]) in self._marked(self.app.entity(source))
 
     def writable_fields(self, entity: EntityModel) -> set[str] | None:
         if entity.child:

@@ -84,10 +84,18 @@ class TimelineEntry:
     actor_name: str | None
     via: str
     changes: list[Change] = field(default_factory=list)
+    #: ``automation:<rule key>`` when an automation wrote; ``actor_name`` is then its name
+    actor_key: str | None = None
+
+    @property
+    def is_automation(self) -> bool:
+        return bool(self.actor_key and self.actor_key.startswith("automation:"))
 
     def sentence(self) -> str:
         """``Ada updated Amount (100 → 120), Stage (new → won) via page``."""
         who = self.actor_name or (f"user #{self.actor_id}" if self.actor_id else "the system")
+        if self.is_automation:
+            who = f"Automation: {self.actor_name or str(self.actor_key).partition(':')[2]}"
         what = ", ".join(
             f"{c.label} ({c.old_text or '—'} → {c.new_text or '—'})" for c in self.changes
         )
@@ -144,6 +152,22 @@ class Reads:
         sorts and search)."""
         hook = getattr(self.scope, "hidden_fields", None)
         return set(hook(entity)) if hook is not None else set()
+
+    def reachable_tables(self) -> Mapping[str, sa.Table]:
+        """The tables a formula reads through links, each narrowed to the rows the actor may
+        read: the filter ``account.name = "Acme"`` must not match a lead whose account the
+        actor cannot see, or it would tell what that account is called.  A linked record out
+        of scope reads as blank, as in an expanded link."""
+        tables = dict(self.tables)
+        for other in self.app.entities:
+            if other.child or other.key not in self.tables:
+                continue
+            table = self.tables[other.key]
+            condition = self.scope.read_filter(other, table)
+            if condition is not None:
+                scoped = sa.select(table).where(condition).subquery(table.name)
+                tables[other.key] = scoped  # type: ignore[assignment]  # read as a table
+        return tables
 
     def visible(self, entity: EntityModel, table: sa.Table) -> list[sa.ColumnElement[bool]]:
         condition = self.scope.read_filter(entity, table)
@@ -402,8 +426,9 @@ class Reads:
         where += self.visible(model, table)
         if q.filter is not None:
             compiler = FilterCompiler(
-                self.app, model, table, self.tables, self.compiled.schema, self.context(),
-                self.dialect, hidden=self.hidden,
+                self.app, model, table,
+                self.reachable_tables() if isinstance(q.filter, str) else self.tables,
+                self.compiled.schema, self.context(), self.dialect, hidden=self.hidden,
             )  # fmt: skip
             if isinstance(q.filter, str):
                 where.append(compiler.formula(q.filter))
@@ -411,8 +436,8 @@ class Reads:
                 where.append(compiler.json(q.filter))
         if q.where is not None:
             compiler = FilterCompiler(
-                self.app, model, table, self.tables, self.compiled.schema, self.context(),
-                self.dialect, hidden=self.hidden,
+                self.app, model, table, self.reachable_tables(), self.compiled.schema,
+                self.context(), self.dialect, hidden=self.hidden,
             )  # fmt: skip
             where.append(compiler.formula(q.where, "where"))
         if q.search:
@@ -586,11 +611,11 @@ def timeline(
                 Change(key, label, pair[0], pair[1], _text(entity, key, pair[0], locale),
                        _text(entity, key, pair[1], locale))
             )  # fmt: skip
+        key = getattr(entry, "actor_key", None)
         out.append(
-            TimelineEntry(
-                entry.at, entry.action, entry.actor_id, entry.actor_name, entry.via, changes
-            )
-        )
+            TimelineEntry(entry.at, entry.action, entry.actor_id, entry.actor_name, entry.via,
+                          changes, key)
+        )  # fmt: skip
     return out
 
 

@@ -18,7 +18,7 @@ from operator import itemgetter
 from typing import Any
 
 from tessera.engines.definitions import AppModel, EntityModel, FieldModel
-from tessera.engines.definitions.fields import FieldType, field_type
+from tessera.engines.definitions.fields import FieldType, InvalidValue, field_type
 from tessera.engines.definitions.fields.computed import Stored
 from tessera.engines.definitions.fields.numbers import DecimalField
 from tessera.engines.definitions.fields.temporal import DateTime
@@ -162,6 +162,53 @@ def required_errors(entity: EntityModel, record: Mapping[str, Any]) -> list[Fiel
         for f in entity.fields
         if f.required and not f.kind.computed and is_blank(record.get(f.key))
     ]
+
+
+class Checker:
+    """:func:`check_values` and :func:`required_errors` compiled once per entity, ``via`` and
+    writable set, for bulk writes (a 1,000-row chunk checks 1,000 records the same way).
+
+    A record whose keys are all plain writable fields (no ``owner``, no child table, nothing
+    unknown, computed or read-only) has each value validated by its field type directly, which
+    is what :func:`check_values` does for such keys; any other record goes through
+    :func:`check_values` itself, so messages and codes are the same either way."""
+
+    def __init__(
+        self, app: AppModel, entity: EntityModel, *, via: str, writable: set[str] | None
+    ) -> None:
+        self.app, self.entity, self.via, self.writable = app, entity, via, writable
+        self.plain: dict[str, tuple[Callable[[Any, Any], Any], Mapping[str, Any]]] = {}
+        for f in entity.fields:
+            if f.kind.computed or f.type == "child_table" or f.key in SYSTEM_FIELDS:
+                continue
+            if f.spec.get("read_only") and via not in AUTOMATION:
+                continue
+            if writable is not None and f.key not in writable:
+                continue
+            self.plain[f.key] = (f.kind.validate, f.spec)
+        self.required = [f for f in entity.fields if f.required and not f.kind.computed]
+
+    def check(self, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
+        plain = self.plain
+        if type(values) is not dict or not all(key in plain for key in values):
+            return check_values(self.app, self.entity, values, via=self.via, writable=self.writable)
+        clean: dict[str, Any] = {}
+        errors: list[FieldError] = []
+        for key, value in values.items():
+            validate, spec = plain[key]
+            try:
+                clean[key] = validate(spec, value)
+            except InvalidValue as error:
+                errors.append(FieldError(key, str(error), "invalid"))
+        return clean, errors
+
+    def required_errors(self, record: Mapping[str, Any]) -> list[FieldError]:
+        """:func:`required_errors` over the fields that can be required."""
+        return [
+            FieldError(f.key, f"“{f.label()}” is required", "required")
+            for f in self.required
+            if is_blank(record.get(f.key))
+        ]
 
 
 def to_columns(entity: EntityModel, values: Mapping[str, Any]) -> dict[str, Any]:

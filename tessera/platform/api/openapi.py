@@ -496,6 +496,7 @@ HISTORY_SCHEMA: Schema = {
                     "action": {"type": "string"},
                     "actor_id": {"type": ["integer", "null"]},
                     "actor_name": {"type": ["string", "null"]},
+                    "actor_key": {"type": ["string", "null"]},
                     "via": {"type": "string"},
                     "changes": {
                         "type": "array",

@@ -22,11 +22,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Response
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from tessera.engines.forms import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from tessera.platform.api.messages import _l, translated
 from tessera.platform.apps import AppNotFound
 from tessera.platform.identity.current import current_identity
 
@@ -64,15 +66,19 @@ class BadQuery(ApiProblem):
         super().__init__(
             400,
             "bad-query",
-            "Invalid query parameters",
-            "; ".join(f"{e.path}: {e.message}" for e in found),
-            found,
+            gettext("Invalid query parameters"),
+            "; ".join(f"{e.path}: {translated(e.message)}" for e in found),
+            [FieldError(e.path, translated(e.message), e.code) for e in found],
         )
 
 
 def bad_body(message: str, path: str = "") -> ApiProblem:
     return ApiProblem(
-        400, "bad-body", "Invalid request body", message, [FieldError(path, message, "bad_body")]
+        400,
+        "bad-body",
+        gettext("Invalid request body"),
+        message,
+        [FieldError(path, message, "bad_body")],
     )
 
 
@@ -97,8 +103,12 @@ def problem_response(problem: ApiProblem) -> Response:
 
 
 def _validation(error: ValidationFailed) -> Response:
-    detail = "; ".join(f"{e.path or 'record'}: {e.message}" for e in error.errors)
-    return problem_response(ApiProblem(422, "validation", "Invalid values", detail, error.errors))
+    errors = [FieldError(e.path, translated(e.message), e.code) for e in error.errors]
+    record = gettext("record")
+    detail = "; ".join(f"{e.path or record}: {e.message}" for e in errors)
+    return problem_response(
+        ApiProblem(422, "validation", gettext("Invalid values"), detail, errors)
+    )
 
 
 def _conflict(error: Conflict) -> Response:
@@ -106,10 +116,15 @@ def _conflict(error: Conflict) -> Response:
         ApiProblem(
             409,
             "conflict",
-            "Edit conflict",
-            str(error),
+            gettext("Edit conflict"),
+            gettext(
+                "someone else saved this record (now version %(version)s) after you opened it; "
+                "changed since: %(fields)s",
+                version=error.current_version,
+                fields=", ".join(error.changed_fields) or gettext("the record"),
+            ),
             [
-                FieldError(f, "changed by someone else since your version", "conflict")
+                FieldError(f, gettext("changed by someone else since your version"), "conflict")
                 for f in error.changed_fields
             ],
             headers={"ETag": f'"{error.current_version}"'},
@@ -122,11 +137,15 @@ def _conflict(error: Conflict) -> Response:
 
 
 def _not_found(error: NotFound | AppNotFound) -> Response:
-    return problem_response(ApiProblem(404, "not-found", "Not found", str(error)))
+    return problem_response(
+        ApiProblem(404, "not-found", gettext("Not found"), translated(str(error)))
+    )
 
 
 def _denied(error: PermissionDenied) -> Response:
-    return problem_response(ApiProblem(403, "forbidden", "Not allowed", str(error)))
+    return problem_response(
+        ApiProblem(403, "forbidden", gettext("Not allowed"), translated(str(error)))
+    )
 
 
 def _integrity(error: sa.exc.IntegrityError) -> Response:
@@ -135,8 +154,8 @@ def _integrity(error: sa.exc.IntegrityError) -> Response:
         ApiProblem(
             409,
             "conflict",
-            "Edit conflict",
-            "another write changed the same records at the same time; please try again",
+            gettext("Edit conflict"),
+            gettext("another write changed the same records at the same time; please try again"),
         )
     )
 
@@ -147,9 +166,11 @@ def _data(error: sa.exc.DataError) -> Response:
         ApiProblem(
             400,
             "bad-query",
-            "Invalid request",
-            "a value or condition could not be evaluated by the database "
-            "(a number out of range, a division by zero …)",
+            gettext("Invalid request"),
+            gettext(
+                "a value or condition could not be evaluated by the database "
+                "(a number out of range, a division by zero …)"
+            ),
         )
     )
 
@@ -161,8 +182,8 @@ def _csrf(error: CSRFError) -> Response:
             ApiProblem(
                 401,
                 "unauthorized",
-                "Authentication required",
-                "send a personal API token as 'Authorization: Bearer tsr_…'",
+                gettext("Authentication required"),
+                gettext("send a personal API token as 'Authorization: Bearer tsr_…'"),
                 headers={"WWW-Authenticate": 'Bearer realm="tessera"'},
             )
         )
@@ -170,20 +191,40 @@ def _csrf(error: CSRFError) -> Response:
         ApiProblem(
             403,
             "csrf",
-            "Cross-site request refused",
-            "cookie-authenticated writes need the page's CSRF token; scripts use a Bearer token",
+            gettext("Cross-site request refused"),
+            gettext(
+                "cookie-authenticated writes need the page's CSRF token; scripts use a Bearer token"
+            ),
         )
     )
 
 
+#: Titles and details of the HTTP errors the API answers itself (werkzeug's own text is
+#: English only): status → (title, detail)
+HTTP_TEXT = {
+    400: (_l("Bad request"), _l("the request could not be understood")),
+    401: (_l("Authentication required"),
+          _l("send a personal API token as 'Authorization: Bearer tsr_…'")),
+    403: (_l("Not allowed"), _l("you may not do this")),
+    404: (_l("Not found"), _l("there is nothing at this address")),
+    405: (_l("Method not allowed"), _l("this address does not accept this method")),
+    413: (_l("Request too large"), _l("the request body is too large")),
+    415: (_l("Unsupported media type"),
+          _l("send JSON with the header Content-Type: application/json")),
+    429: (_l("Too many requests"), _l("too many requests; wait a little and try again")),
+    500: (_l("Server error"), _l("something went wrong on our side; it has been logged")),
+}  # fmt: skip
+
+
 def _http(error: HTTPException) -> Response:
     code = error.code or 500
+    text = HTTP_TEXT.get(code)
     return problem_response(
         ApiProblem(
             code,
             HTTP_STATUS_CODES.get(code, "error").lower().replace(" ", "-"),
-            HTTP_STATUS_CODES.get(code, "Error"),
-            error.description,
+            gettext(text[0]) if text else HTTP_STATUS_CODES.get(code, "Error"),
+            gettext(text[1]) if text else error.description,
         )
     )
 

@@ -24,7 +24,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Response, request, url_for
+from flask_babel import gettext
 
 from tessera.engines.forms import (
     Actor,
@@ -38,6 +40,7 @@ from tessera.engines.forms import (
 from tessera.engines.forms.values import jsonable
 from tessera.platform.api.problems import ApiProblem, BadQuery, bad_body
 from tessera.platform.audit import client_ip
+from tessera.platform.identity import tokens
 from tessera.platform.identity.current import Identity, current_identity
 from tessera.platform.records import scope_for, service_for
 from tessera.platform.runtime import current_platform
@@ -64,23 +67,38 @@ def json_response(
 # -- who is asking ---------------------------------------------------------------------------
 
 
-def require(scope: str) -> Identity:
-    """The caller, who must be signed in (cookie) or hold a token with ``scope``."""
-    identity = current_identity()
+@contextmanager
+def transaction() -> Iterator[sa.Connection]:
+    """The request's one transaction: the token check, the records service's reads and writes
+    and the token's use note commit together (a note a rollback undid is written again)."""
+    platform = current_platform()
+    try:
+        with platform.db.engine.begin() as conn:
+            yield conn
+    except BaseException:
+        tokens.renote(platform.db.engine)
+        raise
+    tokens.committed()
+
+
+def require(scope: str, conn: sa.Connection | None = None) -> Identity:
+    """The caller, who must be signed in (cookie) or hold a token with ``scope``; pass the
+    request's transaction as ``conn`` so the token is checked in it."""
+    identity = current_identity(conn)
     if identity is None:
         raise ApiProblem(
             401,
             "unauthorized",
-            "Authentication required",
-            "send a personal API token as 'Authorization: Bearer tsr_…'",
+            gettext("Authentication required"),
+            gettext("send a personal API token as 'Authorization: Bearer tsr_…'"),
             headers={"WWW-Authenticate": 'Bearer realm="tessera"'},
         )
     if not identity.has_scope(scope):
         raise ApiProblem(
             403,
             "insufficient-scope",
-            "Insufficient scope",
-            f"the token lacks {scope}",
+            gettext("Insufficient scope"),
+            gettext("the token lacks %(scope)s", scope=scope),
             headers={
                 "WWW-Authenticate": (
                     f'Bearer realm="tessera", error="insufficient_scope", scope="{scope}"'
@@ -101,32 +119,29 @@ def actor_for(identity: Identity) -> Actor:
     )
 
 
-@contextmanager
-def records(app_key: str, identity: Identity) -> Iterator[RecordService]:
-    """A records service for ``identity`` in one transaction (rolled back on any error)."""
-    platform = current_platform()
+def records(conn: sa.Connection, app_key: str, identity: Identity) -> RecordService:
+    """A records service for ``identity`` in the request's transaction (see :func:`transaction`)."""
     actor = actor_for(identity)
-    with platform.db.engine.begin() as conn:
-        yield service_for(
-            conn,
-            app_key,
-            actor,
-            scope=scope_for(conn, app_key, actor),
-            ip=client_ip(),
-            cursor_key=platform.settings.secret_key.encode(),
-        )
+    return service_for(
+        conn,
+        app_key,
+        actor,
+        scope=scope_for(conn, app_key, actor),
+        ip=client_ip(),
+        cursor_key=current_platform().settings.secret_key.encode(),
+    )
 
 
 def entity_of(service: RecordService, key: str) -> str:
     """``key`` if it is a top-level entity (child-table rows are reached through the parent)."""
     if service.entity(key).child:
-        raise NotFound(f"there is no entity “{key[:40]}”")
+        raise NotFound(gettext("there is no entity “%(key)s”", key=key[:40]))
     return key
 
 
 def record_id(text: str) -> int:
     if not text.isdigit() or not 0 < int(text) <= MAX_ID:
-        raise NotFound(f"there is no record “{text[:40]}”")
+        raise NotFound(gettext("there is no record “%(id)s”", id=text[:40]))
     return int(text)
 
 
@@ -136,9 +151,9 @@ def record_id(text: str) -> int:
 def body_object() -> dict[str, Any]:
     data = request.get_json(silent=True, force=False)
     if not request.is_json:
-        raise bad_body("send a JSON object with the header Content-Type: application/json")
+        raise bad_body(gettext("send a JSON object with the header Content-Type: application/json"))
     if not isinstance(data, dict):
-        raise bad_body("the body must be a JSON object")
+        raise bad_body(gettext("the body must be a JSON object"))
     return data
 
 
@@ -153,7 +168,9 @@ def check_owner(
         return []
     where = f"{path}.owner" if path else "owner"
     return [
-        FieldError(where, "you may not set the owner of records through the API", "not_writable")
+        FieldError(
+            where, gettext("you may not set the owner of records through the API"), "not_writable"
+        )
     ]
 
 
@@ -167,11 +184,13 @@ def expected_version() -> int | None:
         raise ApiProblem(
             400,
             "bad-query",
-            "Invalid If-Match header",
-            'If-Match carries the record\'s ETag, e.g. "3"',
+            gettext("Invalid If-Match header"),
+            gettext('If-Match carries the record\'s ETag, e.g. "3"'),
             [
                 FieldError(
-                    "If-Match", 'give the ETag of the version you edited, e.g. "3"', "bad_header"
+                    "If-Match",
+                    gettext('give the ETag of the version you edited, e.g. "3"'),
+                    "bad_header",
                 )
             ],
         )
@@ -184,7 +203,7 @@ def _flag(name: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise BadQuery([FieldError(name, "give true or false", "bad_flag")])
+    raise BadQuery([FieldError(name, gettext("give true or false"), "bad_flag")])
 
 
 def _names(name: str) -> list[str] | None:
@@ -203,7 +222,7 @@ def list_query(*, limit_default: int = 50) -> ListQuery:
     if raw_filter is not None and raw_filter.strip():
         if len(raw_filter) > 10_000:
             errors.append(
-                FieldError("filter", "a filter is at most 10,000 characters", "bad_filter")
+                FieldError("filter", gettext("a filter is at most 10,000 characters"), "bad_filter")
             )
         elif raw_filter.lstrip().startswith("{"):
             try:
@@ -213,7 +232,9 @@ def list_query(*, limit_default: int = 50) -> ListQuery:
             if not isinstance(parsed, dict):
                 errors.append(
                     FieldError(
-                        "filter", "this JSON filter is not a valid JSON object", "bad_filter"
+                        "filter",
+                        gettext("this JSON filter is not a valid JSON object"),
+                        "bad_filter",
                     )
                 )
             else:
@@ -230,7 +251,7 @@ def list_query(*, limit_default: int = 50) -> ListQuery:
     if "limit" in args:
         text = args["limit"].strip()
         if not text.isdigit() or not 1 <= int(text) <= 500:
-            errors.append(FieldError("limit", "the page size is 1 to 500", "bad_limit"))
+            errors.append(FieldError("limit", gettext("the page size is 1 to 500"), "bad_limit"))
         else:
             limit = int(text)
     flags: dict[str, bool] = {}
@@ -271,19 +292,22 @@ def etag(record: Mapping[str, Any]) -> dict[str, str]:
 
 
 def list_records(app: str, entity: str) -> Response:
-    identity = require("records:read")
-    query = list_query()
-    with records(app, identity) as service, query_errors():
-        page = service.list(entity_of(service, entity), query)
+    with transaction() as conn:
+        identity = require("records:read", conn)
+        query = list_query()
+        service = records(conn, app, identity)
+        with query_errors():
+            page = service.list(entity_of(service, entity), query)
     return json_response(
         {"records": page.records, "next_cursor": page.next_cursor, "total": page.total}
     )
 
 
 def create_record(app: str, entity: str) -> Response:
-    identity = require("records:write")
-    values = body_object()
-    with records(app, identity) as service:
+    with transaction() as conn:
+        identity = require("records:write", conn)
+        values = body_object()
+        service = records(conn, app, identity)
         entity_of(service, entity)
         refused = check_owner(service, entity, values)
         if refused:
@@ -294,9 +318,10 @@ def create_record(app: str, entity: str) -> Response:
 
 
 def get_record(app: str, entity: str, record: str) -> Response:
-    identity = require("records:read")
-    fields, expand = _names("fields"), _names("expand") or ()
-    with records(app, identity) as service:
+    with transaction() as conn:
+        identity = require("records:read", conn)
+        fields, expand = _names("fields"), _names("expand") or ()
+        service = records(conn, app, identity)
         found_id = record_id(record)
         with query_errors():
             found = service.get(entity_of(service, entity), found_id, fields=fields, expand=expand)
@@ -304,10 +329,11 @@ def get_record(app: str, entity: str, record: str) -> Response:
 
 
 def update_record(app: str, entity: str, record: str) -> Response:
-    identity = require("records:write")
-    values = body_object()
-    expected = expected_version()
-    with records(app, identity) as service:
+    with transaction() as conn:
+        identity = require("records:write", conn)
+        values = body_object()
+        expected = expected_version()
+        service = records(conn, app, identity)
         found_id = record_id(record)
         entity_of(service, entity)
         refused = check_owner(service, entity, values)
@@ -318,23 +344,26 @@ def update_record(app: str, entity: str, record: str) -> Response:
 
 
 def delete_record(app: str, entity: str, record: str) -> Response:
-    identity = require("records:write")
-    expected = expected_version()
-    with records(app, identity) as service:
+    with transaction() as conn:
+        identity = require("records:write", conn)
+        expected = expected_version()
+        service = records(conn, app, identity)
         service.delete(entity_of(service, entity), record_id(record), expected_version=expected)
     return Response(status=204)
 
 
 def restore_record(app: str, entity: str, record: str) -> Response:
-    identity = require("records:write")
-    with records(app, identity) as service:
+    with transaction() as conn:
+        identity = require("records:write", conn)
+        service = records(conn, app, identity)
         restored = service.restore(entity_of(service, entity), record_id(record))
     return json_response(restored, headers=etag(restored))
 
 
 def record_history(app: str, entity: str, record: str) -> Response:
-    identity = require("records:read")
-    with records(app, identity) as service:
+    with transaction() as conn:
+        identity = require("records:read", conn)
+        service = records(conn, app, identity)
         entries = service.history(
             entity_of(service, entity), record_id(record), locale=identity.locale
         )
@@ -346,6 +375,7 @@ def record_history(app: str, entity: str, record: str) -> Response:
                     "action": e.action,
                     "actor_id": e.actor_id,
                     "actor_name": e.actor_name,
+                    "actor_key": e.actor_key,
                     "via": e.via,
                     "changes": [
                         {"field": c.field, "label": c.label, "old": c.old, "new": c.new}
@@ -389,13 +419,19 @@ def _ids(items: Any, operation: str) -> tuple[list[int], dict[int, int | None], 
         given = item.get("id") if isinstance(item, dict) else item
         version = item.get("version") if isinstance(item, dict) else None
         if isinstance(item, dict) and set(item) - {"id", "version"}:
-            errors.append(FieldError(f"{operation}[{i}]", "give only id and version", "bad_body"))
+            errors.append(
+                FieldError(f"{operation}[{i}]", gettext("give only id and version"), "bad_body")
+            )
         if not isinstance(given, int) or isinstance(given, bool) or not 0 < given <= MAX_ID:
-            errors.append(FieldError(f"{operation}[{i}].id", "give a record id", "bad_body"))
+            errors.append(
+                FieldError(f"{operation}[{i}].id", gettext("give a record id"), "bad_body")
+            )
             continue
         if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
             errors.append(
-                FieldError(f"{operation}[{i}].version", "a version is a whole number", "bad_body")
+                FieldError(
+                    f"{operation}[{i}].version", gettext("a version is a whole number"), "bad_body"
+                )
             )
             continue
         ids.append(given)
@@ -405,77 +441,90 @@ def _ids(items: Any, operation: str) -> tuple[list[int], dict[int, int | None], 
 
 def bulk(app: str, entity: str) -> Response:
     """Several writes in one transaction: everything is written, or nothing is."""
-    identity = require("records:write")
+    with transaction() as conn:
+        return _bulk(conn, app, entity)
+
+
+def _bulk(conn: sa.Connection, app: str, entity: str) -> Response:
+    identity = require("records:write", conn)
     body = body_object()
     errors: list[FieldError] = []
     unknown = sorted(set(body) - set(BULK_KEYS))
     errors += [
-        FieldError(k[:60], "unknown operation; use create, update, delete or restore", "bad_body")
+        FieldError(
+            k[:60], gettext("unknown operation; use create, update, delete or restore"), "bad_body"
+        )
         for k in unknown
     ]
     lists: dict[str, list[Any]] = {}
     for key in BULK_KEYS:
         value = body.get(key, [])
         if not isinstance(value, list):
-            errors.append(FieldError(key, "give a list", "bad_body"))
+            errors.append(FieldError(key, gettext("give a list"), "bad_body"))
             continue
         lists[key] = value
     if sum(len(v) for v in lists.values()) > MAX_BULK:
-        errors.append(FieldError("", f"at most {MAX_BULK} items per request", "too_many"))
+        errors.append(
+            FieldError(
+                "", gettext("at most %(count)s items per request", count=MAX_BULK), "too_many"
+            )
+        )
     if not errors and not any(lists.values()):
         errors.append(
-            FieldError("", "give at least one of create, update, delete or restore", "bad_body")
+            FieldError(
+                "", gettext("give at least one of create, update, delete or restore"), "bad_body"
+            )
         )
     if errors:
         raise ValidationFailed(errors)
     result: dict[str, Any] = {"created": [], "updated": 0, "deleted": 0, "restored": 0}
-    with records(app, identity) as service:
-        entity_of(service, entity)
-        for i, values in enumerate(lists["create"]):
-            if isinstance(values, dict):
-                errors += check_owner(service, entity, values, f"create[{i}]")
-        updates: list[tuple[int, Mapping[str, Any], int | None]] = []
-        for i, item in enumerate(lists["update"]):
-            if (
-                not isinstance(item, dict)
-                or set(item) - {"id", "version", "values"}
-                or not isinstance(item.get("values"), dict)
-            ):
-                errors.append(
-                    FieldError(f"update[{i}]", 'give {"id", "version", "values": {…}}', "bad_body")
+    service = records(conn, app, identity)
+    entity_of(service, entity)
+    for i, values in enumerate(lists["create"]):
+        if isinstance(values, dict):
+            errors += check_owner(service, entity, values, f"create[{i}]")
+    updates: list[tuple[int, Mapping[str, Any], int | None]] = []
+    for i, item in enumerate(lists["update"]):
+        if (
+            not isinstance(item, dict)
+            or set(item) - {"id", "version", "values"}
+            or not isinstance(item.get("values"), dict)
+        ):
+            errors.append(
+                FieldError(
+                    f"update[{i}]", gettext('give {"id", "version", "values": {…}}'), "bad_body"
                 )
-                continue
-            ids, versions, problems = _ids(
-                [{k: v for k, v in item.items() if k != "values"}], "update"
             )
-            errors += [
-                FieldError(p.path.replace("update[0]", f"update[{i}]", 1), p.message, p.code)
-                for p in problems
-            ]
-            errors += check_owner(service, entity, item["values"], f"update[{i}].values")
-            if ids:
-                updates.append((ids[0], item["values"], versions[ids[0]]))
-        delete_ids, delete_versions, problems = _ids(lists["delete"], "delete")
-        errors += problems
-        restore_ids, _, problems = _ids(lists["restore"], "restore")
-        errors += problems
-        if errors:
-            raise ValidationFailed(errors)
-        try:
-            if lists["create"]:
-                result["created"] = service.bulk_create(entity, lists["create"])
-        except ValidationFailed as failed:
-            raise ValidationFailed(_renamed(failed.errors, "create")) from None
-        try:
-            if updates:
-                service.bulk_update(entity, updates)
-                result["updated"] = len(updates)
-        except ValidationFailed as failed:
-            raise ValidationFailed(_renamed(failed.errors, "update", "values")) from None
-        if delete_ids:
-            service.bulk_delete(entity, delete_ids, expected_versions=delete_versions)
-            result["deleted"] = len(delete_ids)
-        if restore_ids:
-            service.bulk_restore(entity, restore_ids)
-            result["restored"] = len(restore_ids)
+            continue
+        ids, versions, problems = _ids([{k: v for k, v in item.items() if k != "values"}], "update")
+        errors += [
+            FieldError(p.path.replace("update[0]", f"update[{i}]", 1), p.message, p.code)
+            for p in problems
+        ]
+        errors += check_owner(service, entity, item["values"], f"update[{i}].values")
+        if ids:
+            updates.append((ids[0], item["values"], versions[ids[0]]))
+    delete_ids, delete_versions, problems = _ids(lists["delete"], "delete")
+    errors += problems
+    restore_ids, _, problems = _ids(lists["restore"], "restore")
+    errors += problems
+    if errors:
+        raise ValidationFailed(errors)
+    try:
+        if lists["create"]:
+            result["created"] = service.bulk_create(entity, lists["create"])
+    except ValidationFailed as failed:
+        raise ValidationFailed(_renamed(failed.errors, "create")) from None
+    try:
+        if updates:
+            service.bulk_update(entity, updates)
+            result["updated"] = len(updates)
+    except ValidationFailed as failed:
+        raise ValidationFailed(_renamed(failed.errors, "update", "values")) from None
+    if delete_ids:
+        service.bulk_delete(entity, delete_ids, expected_versions=delete_versions)
+        result["deleted"] = len(delete_ids)
+    if restore_ids:
+        service.bulk_restore(entity, restore_ids)
+        result["restored"] = len(restore_ids)
     return json_response(result)

@@ -11,7 +11,7 @@ Platform roles are ordered: ``member`` < ``app_builder`` < ``system_admin``;
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
@@ -58,6 +58,44 @@ class Identity:
     token_id: int | None = None
     scopes: frozenset[str] | None = None
     auth_session_id: int | None = field(default=None, compare=False)
+    #: An actor that is not a user: ``automation:<rule key>`` (see :meth:`automation`).
+    actor_key: str = ""
+    #: The one app an automation belongs to.
+    automation_app: str | None = None
+
+    @classmethod
+    def automation(
+        cls,
+        app: str,
+        rule: str,
+        name: str = "",
+        *,
+        via: str = "rule",
+        roles: Iterable[str] = (),
+        locale: str = "en",
+        time_zone: str = "UTC",
+    ) -> Identity:
+        """The identity a rule (``via="rule"``) or process (``"process"``) of ``app`` acts as.
+
+        It is no user: the audit trail records it as ``automation:<rule>`` with ``name``, and
+        a record's history shows "Automation: <name>".  Its scope (``permissions.scope_provider``)
+        is every record and field of ``app`` when ``roles`` is empty, else what those app roles
+        grant to someone with no department who owns nothing; in any other app, nothing.  It has
+        no platform role, so it passes no ``require_platform_role`` check.
+        """
+        if via not in ("rule", "process"):
+            raise ValueError(f"an automation acts via rule or process, not {via!r}")
+        if not rule or len(rule) > 100:
+            raise ValueError("an automation needs its rule's key (at most 100 characters)")
+        return cls(
+            user_id=None, name=(name or rule)[:200], email="", platform_role="automation",
+            role_keys=frozenset(roles), locale=locale, time_zone=time_zone, via=via,
+            actor_key=f"automation:{rule}", automation_app=app,
+        )  # fmt: skip
+
+    @property
+    def is_automation(self) -> bool:
+        return self.actor_key.startswith("automation:")
 
     @property
     def is_system_admin(self) -> bool:
@@ -88,8 +126,93 @@ SYSTEM = Identity(
 )
 
 
+USERS: sa.Table = User.__table__  # type: ignore[assignment]
+DEPARTMENTS: sa.Table = Department.__table__  # type: ignore[assignment]
+
+
+def identity_columns() -> list[Any]:
+    """The columns an :class:`Identity` is built from, for one query over ``users``.
+
+    Role keys and managed departments come as aggregated text of correlated subqueries; the
+    department parent map (``id:parent,…``; a company has tens or hundreds of departments) only
+    for users in or managing a department.  One round trip, no cache to go stale: a changed
+    role, department or active flag shows on the next request in every process.
+    """
+    role_keys = (
+        sa.select(sa.func.aggregate_strings(Role.key, ","))
+        .join_from(RoleMembership, Role, RoleMembership.role_id == Role.id)
+        .where(RoleMembership.user_id == USERS.c.id)
+        .scalar_subquery()
+    )
+    managed = (
+        sa.select(sa.func.aggregate_strings(sa.cast(DEPARTMENTS.c.id, sa.String), ","))
+        .where(DEPARTMENTS.c.manager_id == USERS.c.id)
+        .scalar_subquery()
+    )
+    pair = (
+        sa.cast(DEPARTMENTS.c.id, sa.String)
+        + ":"
+        + sa.func.coalesce(sa.cast(DEPARTMENTS.c.parent_id, sa.String), "")
+    )
+    tree = sa.case(
+        (
+            sa.or_(USERS.c.department_id.is_not(None), managed.is_not(None)),
+            sa.select(sa.func.aggregate_strings(pair, ",")).scalar_subquery(),
+        ),
+        else_=sa.null(),
+    )
+    return [
+        USERS.c.id.label("user_id"), USERS.c.name, USERS.c.email, USERS.c.platform_role,
+        USERS.c.department_id, USERS.c.is_active, USERS.c.locale, USERS.c.time_zone,
+        role_keys.label("role_keys"), managed.label("managed_ids"), tree.label("departments"),
+    ]  # fmt: skip
+
+
+#: One user's identity facts in one statement (see :func:`identity_columns`).
+IDENTITY_QUERY = sa.select(*identity_columns()).where(USERS.c.id == sa.bindparam("user_id"))
+
+
+def identity_from_row(
+    row: Any,
+    *,
+    via: str,
+    token_id: int | None = None,
+    scopes: frozenset[str] | None = None,
+    auth_session_id: int | None = None,
+) -> Identity | None:
+    """The :class:`Identity` of a row with :func:`identity_columns`; None if inactive."""
+    if row is None or not row.is_active:
+        return None
+    parents: dict[int, int | None] = {}
+    for item in (row.departments or "").split(","):
+        if item:
+            child, _, parent = item.partition(":")
+            parents[int(child)] = int(parent) if parent else None
+    managed: list[int] = []
+    for root in sorted(int(i) for i in (row.managed_ids or "").split(",") if i):
+        managed.extend(d for d in departments.descendants(parents, root) if d not in managed)
+    dept = row.department_id
+    return Identity(
+        user_id=row.user_id,
+        name=row.name,
+        email=row.email,
+        platform_role=row.platform_role,
+        department_id=dept,
+        ancestor_department_ids=departments.ancestors(parents, dept) if dept else (),
+        descendant_department_ids=departments.descendants(parents, dept) if dept else (),
+        managed_department_ids=tuple(managed),
+        role_keys=frozenset(k for k in (row.role_keys or "").split(",") if k),
+        locale=row.locale,
+        time_zone=row.time_zone,
+        via=via,
+        token_id=token_id,
+        scopes=scopes,
+        auth_session_id=auth_session_id,
+    )
+
+
 def load_identity(
-    session: Session,
+    session: Session | sa.Connection,
     user_id: int,
     *,
     via: str = "job",
@@ -98,38 +221,9 @@ def load_identity(
     auth_session_id: int | None = None,
 ) -> Identity | None:
     """The identity of an active user, or None if there is no such active user."""
-    user = session.get(User, user_id)
-    if user is None or not user.is_active:
-        return None
-    role_keys = session.scalars(
-        sa.select(Role.key)
-        .join(RoleMembership, RoleMembership.role_id == Role.id)
-        .where(RoleMembership.user_id == user_id)
-    ).all()
-    parents = departments.parent_map(session)
-    managed_roots = session.scalars(
-        sa.select(Department.id).where(Department.manager_id == user_id)
-    ).all()
-    managed: list[int] = []
-    for root in managed_roots:
-        managed.extend(d for d in departments.descendants(parents, root) if d not in managed)
-    dept = user.department_id
-    return Identity(
-        user_id=user.id,
-        name=user.name,
-        email=user.email,
-        platform_role=user.platform_role,
-        department_id=dept,
-        ancestor_department_ids=departments.ancestors(parents, dept) if dept else (),
-        descendant_department_ids=departments.descendants(parents, dept) if dept else (),
-        managed_department_ids=tuple(managed),
-        role_keys=frozenset(role_keys),
-        locale=user.locale,
-        time_zone=user.time_zone,
-        via=via,
-        token_id=token_id,
-        scopes=scopes,
-        auth_session_id=auth_session_id,
+    row = session.execute(IDENTITY_QUERY, {"user_id": user_id}).first()
+    return identity_from_row(
+        row, via=via, token_id=token_id, scopes=scopes, auth_session_id=auth_session_id
     )
 
 
@@ -151,8 +245,13 @@ def bearer_token() -> str | None:
     return value.strip()
 
 
-def current_identity() -> Identity | None:
-    """The identity of the current request (authenticated on first call), or None."""
+def current_identity(conn: sa.Connection | None = None) -> Identity | None:
+    """The identity of the current request (authenticated on first call), or None.
+
+    An API view that has opened the request's transaction passes its connection, so a Bearer
+    token is checked (one query) and its use noted in that transaction; without one, the check
+    runs in a short transaction of its own.
+    """
     if not has_request_context():
         return None
     cached = g.get("_tessera_identity", _UNSET)
@@ -163,16 +262,39 @@ def current_identity() -> Identity | None:
 
     g._tessera_identity = None  # guards against re-entry while loading
     identity: Identity | None
-    with current_platform().db.session() as db:
-        raw = bearer_token()
-        if raw is not None:
-            identity = tokens.authenticate(db, raw)
-        elif request.headers.get("Authorization") and is_api_request():
-            identity = None
+    raw = bearer_token()
+    if raw is not None:
+        if conn is not None:
+            identity = tokens.authenticate(conn, raw)
         else:
+            with current_platform().db.engine.begin() as own:
+                identity = tokens.authenticate(own, raw, rides=False)
+    elif request.headers.get("Authorization") and is_api_request():
+        identity = None
+    elif conn is not None:
+        # a cookie request inside the request's transaction (which on SQLite holds the one
+        # write lock): the session check joins it through a SAVEPOINT
+        with Session(bind=conn, join_transaction_mode="create_savepoint") as db:
+            identity = sessions.authenticate(db)
+            db.commit()
+    else:
+        with current_platform().db.session() as db:
             identity = sessions.authenticate(db)
     g._tessera_identity = identity
     return identity
+
+
+def act_as(identity: Identity | None) -> None:
+    """From here on this request acts for ``identity`` (sign-in, sign-out).
+
+    The identity is read once per request and kept; a request that signs someone in or out
+    must replace it, and the locale chosen from it, or the rest of the request (its flash
+    messages, the page it renders) would still speak for whoever came in.
+    """
+    import flask_babel
+
+    g._tessera_identity = identity
+    flask_babel.refresh()
 
 
 def require_identity() -> Identity:

@@ -37,32 +37,21 @@ def profile() -> ResponseReturnValue:
             abort(404)
         form = ProfileForm(obj=user)
         if form.validate_on_submit():
-            before = {
-                "name": user.name,
-                "phone": user.phone,
-                "locale": user.locale,
-                "time_zone": user.time_zone,
-            }
+            fields = ("name", "phone", "locale", "time_zone")
+            before = audit.fields_of(user, fields)
             user.name = form.name.data.strip()
             user.phone = (form.phone.data or "").strip() or None
             user.locale = form.locale.data
             user.time_zone = form.time_zone.data
-            after = {
-                "name": user.name,
-                "phone": user.phone,
-                "locale": user.locale,
-                "time_zone": user.time_zone,
-            }
-            changes = audit.diff(before, after)
-            if changes:
-                audit.record(
-                    db,
-                    "user.updated",
-                    actor_id=user.id,
-                    entity="user",
-                    record_id=user.id,
-                    changes=changes,
-                )
+            audit.record_update(
+                db,
+                "user.updated",
+                before=before,
+                after=audit.fields_of(user, fields),
+                actor_id=user.id,
+                entity="user",
+                record_id=user.id,
+            )
             flash(gettext("Your profile has been saved."), "success")
             return redirect(url_for("profile.profile"))
         department = db.get(Department, user.department_id) if user.department_id else None

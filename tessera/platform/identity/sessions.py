@@ -13,11 +13,12 @@ import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import request, session
+from flask import Flask, Request, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlalchemy.orm import Session
 
 from tessera.platform.audit import client_ip
-from tessera.platform.identity.current import Identity, load_identity
+from tessera.platform.identity.current import Identity, act_as, load_identity
 from tessera.platform.models import AuthSession, User, utcnow
 
 COOKIE_KEY = "sid"
@@ -59,6 +60,7 @@ def start(db: Session, user: User) -> AuthSession:
     if locale:
         session["locale"] = locale
     session.permanent = True
+    act_as(load_identity(db, user.id, via="web", auth_session_id=row.id))
     return row
 
 
@@ -105,3 +107,13 @@ def authenticate(db: Session) -> Identity | None:
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
     return identity
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus building the cookie signer for a request that
+    carries no session cookie (every script's API call), which Flask does on every request."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)

@@ -3,29 +3,43 @@
 The secret has 256 bits of entropy, so a fast hash is enough (a slow password hash defends
 guessable secrets, and this one is not guessable); the public id finds the row without a scan
 and lets people tell their tokens apart.  Every token has scopes and an expiry, and can be
-revoked.  Using a token is audited at most once per token per minute, with a conditional
-UPDATE so concurrent requests on several machines still write one row.
+revoked.  ``last_used_at`` is written at most once a minute per token, with a conditional
+UPDATE so concurrent requests on several machines write it once; ``token.used`` is audited on
+the first of those notes in each clock hour and whenever the client address changes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from flask import g, has_request_context
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tessera.platform import audit
-from tessera.platform.identity.current import SCOPES, Identity, load_identity
-from tessera.platform.models import ApiToken, utcnow
+from tessera.platform.identity.current import (
+    SCOPES,
+    USERS,
+    Identity,
+    identity_columns,
+    identity_from_row,
+)
+from tessera.platform.models import ApiToken, AuditEntry, utcnow
+
+log = logging.getLogger(__name__)
 
 PREFIX = "tsr_"
 EXPIRY_CHOICES = (7, 30, 90, 365)
-USE_AUDIT_EVERY = timedelta(minutes=1)
+#: ``last_used_at`` is written at most this often per token.
+USE_NOTE_EVERY = timedelta(minutes=1)
 
 
 class TokenError(ValueError):
@@ -84,53 +98,121 @@ def create(
     raise TokenError("could not draw a unique token id")  # pragma: no cover - 2^-200
 
 
-def authenticate(db: Session, raw: str) -> Identity | None:
-    """The identity a token acts as, or None if it is malformed, unknown, expired or revoked."""
+TOKENS: sa.Table = ApiToken.__table__  # type: ignore[assignment]
+
+#: The token and everything its user's identity needs, in one statement per request.
+_TOKEN_COLUMNS = (
+    TOKENS.c.id.label("token_id"), TOKENS.c.secret_hash, TOKENS.c.scopes, TOKENS.c.expires_at,
+    TOKENS.c.revoked_at, TOKENS.c.last_used_at, TOKENS.c.last_used_ip,
+)  # fmt: skip
+TOKEN_QUERY = (
+    sa.select(*_TOKEN_COLUMNS, *identity_columns())
+    .select_from(TOKENS.join(USERS, USERS.c.id == TOKENS.c.user_id))
+    .where(TOKENS.c.prefix == sa.bindparam("prefix"))
+)
+
+
+@dataclass(frozen=True)
+class UseNote:
+    """A token use written in a transaction that may still roll back (see :func:`renote`)."""
+
+    token_id: int
+    user_id: int
+    previous: datetime | None
+    previous_ip: str | None
+    at: datetime
+    ip: str | None
+
+
+def authenticate(
+    db: Session | sa.Connection, raw: str, *, now: datetime | None = None, rides: bool = True
+) -> Identity | None:
+    """The identity a token acts as, or None if it is malformed, unknown, expired or revoked,
+    or its user is deactivated.
+
+    One query reads the token and its user's identity, so revocation, expiry and deactivation
+    take effect on the next request in every process (nothing is cached between requests).
+    At most once a minute per token the use is noted (``last_used_at``) in ``db``'s
+    transaction; ``rides`` says that transaction is the request's own, which may still roll
+    back, so :func:`renote` can write the note again after a failed request.
+    """
     if not raw.startswith(PREFIX) or len(raw) > 200:
         return None
     public, sep, secret = raw[len(PREFIX) :].partition("_")
     if not sep or not public or not secret:
         return None
-    token = db.scalar(sa.select(ApiToken).where(ApiToken.prefix == PREFIX + public))
-    if token is None or not hmac.compare_digest(token.secret_hash, _hash(secret)):
+    row = db.execute(TOKEN_QUERY, {"prefix": PREFIX + public}).first()
+    if row is None or not hmac.compare_digest(row.secret_hash, _hash(secret)):
         return None
-    now = utcnow()
-    if token.revoked_at is not None or token.expires_at <= now:
+    now = now or utcnow()
+    if row.revoked_at is not None or row.expires_at <= now:
         return None
-    identity = load_identity(
-        db, token.user_id, via="api", token_id=token.id, scopes=frozenset(token.scopes)
+    identity = identity_from_row(
+        row, via="api", token_id=row.token_id, scopes=frozenset(row.scopes)
     )
     if identity is None:
         return None
-    _note_use(db, token, now)
+    if row.last_used_at is None or row.last_used_at < now - USE_NOTE_EVERY:
+        note = UseNote(
+            row.token_id, row.user_id, row.last_used_at, row.last_used_ip, now, audit.client_ip()
+        )
+        if note_use(db, note) and rides and has_request_context():
+            g._tessera_token_note = note
     return identity
 
 
-def _note_use(db: Session, token: ApiToken, now: object) -> None:
-    noted = (
-        db.connection()
-        .execute(
-            sa.update(ApiToken)
-            .where(
-                ApiToken.id == token.id,
-                sa.or_(
-                    ApiToken.last_used_at.is_(None),
-                    ApiToken.last_used_at <= utcnow() - USE_AUDIT_EVERY,
-                ),
-            )
-            .values(last_used_at=now, last_used_ip=audit.client_ip())
-        )
-        .rowcount
+def _audited(note: UseNote) -> bool:
+    """Whether a use note also writes ``token.used``: the first note of each clock hour (UTC),
+    and any note from another client address than the last one."""
+    if note.previous is None or note.previous_ip != note.ip:
+        return True
+    return note.previous.replace(minute=0, second=0, microsecond=0) != note.at.replace(
+        minute=0, second=0, microsecond=0
     )
-    if noted == 1:
-        audit.record(
-            db,
-            "token.used",
-            actor_id=token.user_id,
-            via="api",
-            entity="api_token",
-            record_id=token.id,
+
+
+def note_use(db: Session | sa.Connection, note: UseNote) -> bool:
+    """Write ``last_used_at`` with a conditional UPDATE, so however many processes see the
+    token at once, one of them notes it per minute; True if this call did."""
+    result: Any = db.execute(
+        sa.update(TOKENS)
+        .where(
+            TOKENS.c.id == note.token_id,
+            sa.or_(
+                TOKENS.c.last_used_at.is_(None),
+                TOKENS.c.last_used_at < note.at - USE_NOTE_EVERY,
+            ),
         )
+        .values(last_used_at=note.at, last_used_ip=note.ip)
+    )
+    if result.rowcount != 1:
+        return False
+    if _audited(note):
+        db.execute(
+            sa.insert(AuditEntry).values(
+                at=note.at, actor_id=note.user_id, via="api", action="token.used",
+                entity="api_token", record_id=note.token_id, changes={}, ip=note.ip,
+            )
+        )  # fmt: skip
+    return True
+
+
+def committed() -> None:
+    """The request's transaction committed: its use note stands."""
+    if has_request_context():
+        g.pop("_tessera_token_note", None)
+
+
+def renote(engine: sa.Engine) -> None:
+    """The request's transaction rolled back: write its use note again in a transaction of its
+    own, so a token whose every request fails still leaves its trace."""
+    note: UseNote | None = g.pop("_tessera_token_note", None) if has_request_context() else None
+    if note is not None:
+        try:
+            with engine.begin() as conn:
+                note_use(conn, note)
+        except sa.exc.SQLAlchemyError:  # the request's own error is the one to report
+            log.warning("could not note the use of API token %s", note.token_id, exc_info=True)
 
 
 def revoke(db: Session, token: ApiToken, *, actor_id: int | None) -> bool:

@@ -14,7 +14,19 @@ from flask import Flask
 from markupsafe import Markup
 
 from tessera.platform import files
-from tessera.platform.pages import board, calendar, detail, forms, helpers, icons, lists, nav, saved
+from tessera.platform.pages import (
+    board,
+    calendar,
+    detail,
+    forms,
+    helpers,
+    icons,
+    lists,
+    nav,
+    saved,
+    shares,
+    trash,
+)
 from tessera.platform.pages.blueprint import blueprint
 from tessera.platform.pages.widgets import (
     display_html,
@@ -29,7 +41,8 @@ from tessera.platform.pages.widgets import (
 )
 
 __all__ = ["blueprint", "init_app"]
-_MODULES = (board, calendar, detail, forms, helpers, lists, nav, saved)  # their routes register
+# importing the modules registers their routes
+_MODULES = (board, calendar, detail, forms, helpers, lists, nav, saved, shares, trash)
 
 
 def safe_html(value: str | None) -> Markup:

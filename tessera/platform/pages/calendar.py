@@ -3,6 +3,8 @@
 The grid runs from the week containing the 1st to the week containing the last day, weeks
 starting on the locale's first day (Monday for zh-CN, Sunday for en).  Date-times are placed on
 the day they fall on in the user's time zone.  On a phone the grid becomes a list of days.
+An event dragged to another day is rescheduled by the board's move (``/_/move``): one update
+of the date field through the records service.
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ def calendar_page(app_key: str, entity_key: str) -> ResponseReturnValue:
             by_day.setdefault(day, []).append({
                 "id": record["id"], "title": title_of(runtime, entity, record), "time": time,
                 "url": entity_url(app_key, entity.key, str(record["id"])),
+                "version": record["version"],
+                "edit_url": entity_url(app_key, entity.key, f"{record['id']}/edit"),
             })  # fmt: skip
         weeks = []
         day = start
@@ -114,5 +118,6 @@ def calendar_page(app_key: str, entity_key: str) -> ResponseReturnValue:
             "truncated": page.next_cursor is not None,
             "new_url": entity_url(app_key, entity.key, "new"),
             "event_count": len(page.records),
+            "move_url": entity_url(app_key, entity.key, "_/move"),
         }  # fmt: skip
         return render_template("pages/calendar.html", **context)

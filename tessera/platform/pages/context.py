@@ -23,6 +23,7 @@ from tessera.engines.definitions import AppModel, EntityModel
 from tessera.engines.forms import Actor, NotFound, RecordService
 from tessera.platform import apps, audit, i18n, permissions
 from tessera.platform.identity.current import Identity, require_identity
+from tessera.platform.models import App
 from tessera.platform.records import PlatformJournal, scope_for
 from tessera.platform.runtime import current_platform
 
@@ -137,12 +138,23 @@ def open_app(app_key: str) -> Iterator[Runtime]:
 
 
 def published_apps(conn: sa.Connection, identity: Identity) -> list[dict[str, Any]]:
-    """The published apps ``identity`` may open (``open_app`` of the app's roles)."""
+    """The published apps ``identity`` may open (``open_app`` of the app's roles).  Every page's
+    app switcher asks, so this reads keys and labels only (not :func:`apps.list_apps`, which
+    loads every definition) and the compiled policies come from the published-app cache."""
+    table = App.__table__
+    rows = conn.execute(
+        sa.select(table.c.key, table.c.label)
+        .where(table.c.published_version.is_not(None))
+        .order_by(table.c.key)
+    ).all()
     out = []
-    for row in apps.list_apps(conn):
-        if row["published_version"] is None or not permissions.may_open(conn, row["key"], identity):
-            continue
-        out.append({"key": row["key"], "label": row["label"], "url": f"/apps/{row['key']}/"})
+    for row in rows:
+        try:
+            allowed = permissions.may_open(conn, row.key, identity)
+        except apps.AppError:
+            continue  # unpublished between the two reads
+        if allowed:
+            out.append({"key": row.key, "label": row.label, "url": f"/apps/{row.key}/"})
     return out
 
 

@@ -18,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from tessera.engines.definitions import EntityModel, FieldModel
 from tessera.engines.forms import ListQuery, ValidationFailed
 from tessera.platform.identity.current import login_required
+from tessera.platform.pages import shares
 from tessera.platform.pages.blueprint import blueprint
 from tessera.platform.pages.context import Runtime, open_app, record_or_404
 from tessera.platform.pages.layout import Conditions, layout_of
@@ -128,6 +129,10 @@ def record_page(app_key: str, entity_key: str, record_id: int) -> ResponseReturn
             "timeline": timeline, "attachments": attachments,
             "children": {f.key: runtime.model.entity(str(f.target)) for f in entity.fields
                          if f.type == "child_table"},
+            "may_edit": runtime.service.scope.can("update", entity, record),
+            "may_delete": runtime.service.scope.can("delete", entity, record),
+            "share": shares.dialog(runtime, entity, record_id)
+            if shares.may_share(runtime, entity, record) else None,
             "edit_url": entity_url(app_key, entity.key, f"{record_id}/edit"),
             "delete_url": entity_url(app_key, entity.key, f"{record_id}/delete"),
             "list_url": entity_url(app_key, entity.key),

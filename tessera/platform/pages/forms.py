@@ -29,7 +29,13 @@ from tessera.platform.pages.context import Runtime, open_app, record_or_404
 from tessera.platform.pages.layout import Conditions, Layout, layout_of
 from tessera.platform.pages.nav import entity_url, frame
 from tessera.platform.pages.titles import collect
-from tessera.platform.pages.widgets import COMPUTED, label_of, read_form, read_value
+from tessera.platform.pages.widgets import (
+    COMPUTED,
+    label_of,
+    problem_text,
+    read_form,
+    read_value,
+)
 from tessera.platform.runtime import current_platform
 
 FILE_TYPES = ("attachment", "image")
@@ -57,11 +63,23 @@ def typed(entity: EntityModel, values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def editable_keys(entity: EntityModel, layout: Layout) -> list[str]:
+def editable_keys(
+    entity: EntityModel, layout: Layout, locked: set[str] | frozenset[str] = frozenset()
+) -> list[str]:
     return [
         p.key for p in layout.placed()
         if p.field.type not in COMPUTED and not p.field.spec.get("read_only")
+        and p.key not in locked
     ]  # fmt: skip
+
+
+def locked_fields(runtime: Runtime, entity: EntityModel) -> set[str]:
+    """Fields the user's roles make read-only: drawn disabled, never read from a post (the
+    records service refuses them too)."""
+    writable = runtime.service.scope.writable_fields(entity)
+    if writable is None:
+        return set()
+    return {f.key for f in entity.fields if f.key not in writable}
 
 
 def errors_by_path(errors: list[FieldError]) -> dict[str, list[str]]:
@@ -134,6 +152,7 @@ def render_form(
         **frame(runtime, entity),
         "runtime": runtime, "layout": layout, "record": record, "record_id": record_id,
         "hidden": conditions.hidden(results), "read_only": conditions.read_only(results),
+        "locked": locked_fields(runtime, entity),
         "hidden_sections": {
             s.index for s in layout.sections
             if s.visible_if is not None and not results.get(f"section:{s.index}")
@@ -155,8 +174,9 @@ def submitted(
     layout = layout_of(runtime, entity)
     tz = runtime.identity.time_zone
     values, problems = read_form(
-        entity, children_of(runtime, entity), request.form, editable_keys(entity, layout), tz
-    )
+        entity, children_of(runtime, entity), request.form,
+        editable_keys(entity, layout, locked_fields(runtime, entity)), tz,
+    )  # fmt: skip
     for p in layout.placed():
         if p.field.type in FILE_TYPES and f"{p.key}.present" in request.form:
             refs, file_problems = _files_for(runtime, p.key, stored.get(p.key) or [])
@@ -315,7 +335,11 @@ def bulk(app_key: str, entity_key: str) -> ResponseReturnValue:
                 form.add(f"{key}.present", "1")
                 _present, value, problem = read_value(f, form, key, runtime.identity.time_zone)
                 if problem:
-                    raise ValidationFailed.one(key, problem)
+                    raise ValidationFailed.one(key, problem_text(problem))
+                if value is not None:  # the field type reads it, so a bad value is named once
+                    value, refused = f.kind.check(f.spec, value)
+                    if refused:
+                        raise ValidationFailed.one(key, f"{label_of(f, runtime.locale)}: {refused}")
                 runtime.service.bulk_update(entity.key, [(i, {key: value}, None) for i in ids])
                 flash(_("%(n)d records updated.", n=len(ids)), "success")
             else:

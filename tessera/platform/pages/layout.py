@@ -2,7 +2,8 @@
 
 The layout comes from the definition's ``form``; an entity without one gets a sensible default
 (every field, two columns, wide inputs across).  ``visible_if`` and ``read_only_if`` are
-formulas of the one expression language: :class:`Conditions` compiles them once per app
+formulas of the one expression language (fields the user's roles hide are left out of the
+layout, so no page draws them): :class:`Conditions` compiles them once per app
 version with ``parse``/``check``/``compile_python`` and evaluates them for a record, so the
 page's live evaluation (``/_/evaluate``) and the check on save are the same code.
 """
@@ -14,8 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
+
 from tessera.engines import expressions as ex
 from tessera.engines.definitions import EntityModel, FieldModel
+from tessera.engines.forms import RecordService
 from tessera.engines.forms.computed import TrashAwareLoader
 from tessera.platform.pages.context import Runtime
 
@@ -68,12 +72,13 @@ def layout_of(runtime: Runtime, entity: EntityModel) -> Layout:
     )
     sections: list[Section] = []
     conditions: dict[str, str] = {}
+    hidden = runtime.service.hidden(entity)  # what the user's roles hide is not drawn at all
     for index, section in enumerate(form.get("sections", ())):
         columns = int(section.get("columns", 1) or 1)
         placed: list[Placed] = []
         for item in section.get("fields", ()):
             spec = {"field": item} if isinstance(item, str) else dict(item)
-            if not entity.has_field(str(spec.get("field"))):
+            if not entity.has_field(str(spec.get("field"))) or spec.get("field") in hidden:
                 continue
             f = entity.field(str(spec["field"]))
             span = columns if f.type in WIDE_TYPES else int(spec.get("span", 1) or 1)
@@ -92,9 +97,30 @@ def layout_of(runtime: Runtime, entity: EntityModel) -> Layout:
             )
         )  # fmt: skip
     if not sections:
-        placed = [Placed(f, 2 if f.type in WIDE_TYPES else 1) for f in entity.fields]
+        placed = [
+            Placed(f, 2 if f.type in WIDE_TYPES else 1) for f in entity.fields
+            if f.key not in hidden
+        ]  # fmt: skip
         sections = [Section(0, "", None, 2, None, tuple(placed))]
     return Layout(tabs, tuple(sections), conditions)
+
+
+class ReadableLoader(TrashAwareLoader):
+    """Linked records for a condition as the user may read them: one out of scope is missing
+    and hidden fields are blank, so a builder's ``visible_if: account.revenue > 1000000`` cannot
+    tell a user what they may not read (the user chooses which account the form links to)."""
+
+    def __init__(self, service: RecordService) -> None:
+        super().__init__(service.conn, service.reachable_tables())
+        self.service = service
+
+    def _record(self, entity: ex.EntitySpec, row: sa.RowMapping) -> dict[str, Any]:
+        record = super()._record(entity, row)
+        app = self.service.app
+        if app.has_entity(entity.key):
+            for key in self.service.hidden(app.entity(entity.key)):
+                record.pop(key, None)
+        return record
 
 
 _compiled: dict[tuple[int, str], dict[str, tuple[ex.CheckedExpression, Any] | None]] = {}
@@ -134,14 +160,14 @@ class Conditions:
         service = self.runtime.service
         context = service.context()
         out: dict[str, bool] = {}
+        loader: ReadableLoader | None = None
         for name, compiled in self.compiled.items():
             if compiled is None:
                 out[name] = False
                 continue
             checked, evaluate = compiled
-            loader = (
-                TrashAwareLoader(service.conn, service.tables) if checked.needs_loader else None
-            )
+            if checked.needs_loader and loader is None:
+                loader = ReadableLoader(service)
             try:
                 out[name] = evaluate(record, context, loader) is True
             except (ex.EvaluationError, ArithmeticError, ValueError, TypeError):

@@ -27,11 +27,17 @@ from tessera.platform.identity.current import login_required
 from tessera.platform.pages import saved
 from tessera.platform.pages.blueprint import blueprint
 from tessera.platform.pages.context import Runtime, open_app
+from tessera.platform.pages.forms import choices
 from tessera.platform.pages.nav import entity_url, frame
 from tessera.platform.pages.titles import collect
 from tessera.platform.pages.widgets import label_of, options
 
 PAGE_SIZES = (25, 50, 100, 200)
+#: field types bulk edit does not offer (computed, or values a single input cannot hold)
+NOT_BULK_EDITABLE = frozenset(
+    {"formula", "rollup", "lookup", "auto_number", "child_table", "attachment", "image",
+     "multi_link", "location", "json"}
+)  # fmt: skip
 MAX_COLUMNS = 30
 STATE_KEYS = ("q", "sort", "filter", "formula", "cols", "limit")
 
@@ -191,6 +197,16 @@ def fields_meta(runtime: Runtime, entity: EntityModel) -> list[dict[str, Any]]:
     return out
 
 
+def bulk_fields(runtime: Runtime, entity: EntityModel) -> list[Any]:
+    """The fields bulk edit offers: those one input can set and the user's roles let them write."""
+    writable = runtime.service.scope.writable_fields(entity)
+    return [
+        f for f in entity.fields
+        if f.type not in NOT_BULK_EDITABLE and not f.spec.get("read_only")
+        and (writable is None or f.key in writable)
+    ]  # fmt: skip
+
+
 @blueprint.get("/<app_key>/<entity_key>/")
 @login_required
 def list_page(app_key: str, entity_key: str) -> ResponseReturnValue:
@@ -226,6 +242,8 @@ def list_page(app_key: str, entity_key: str) -> ResponseReturnValue:
             "saved_views": saved.visible(runtime.conn, runtime.key, entity.key, runtime.identity),
             "list_url": entity_url(app_key, entity.key),
             "export_query": state.query_string(after=""),
+            "bulk_fields": bulk_fields(runtime, entity),
+            **choices(runtime, entity),
         }  # fmt: skip
         return render_template("pages/list.html", **context), status
 

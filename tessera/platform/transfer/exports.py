@@ -65,6 +65,8 @@ def cell(f: FieldModel, value: Any, locale: str, *, typed: bool) -> Any:
     stored = f.spec.get("_stored") or {}
     if kind in ("formula", "rollup", "lookup"):
         kind = stored.get("type", kind)
+    if kind in ("link", "multi_link") and isinstance(value, str):
+        return neutralise(value)  # the linked records' titles (see :func:`with_titles`)
     if kind == "select":
         return neutralise(option_label(f.spec, value, locale))
     if kind == "multi_select":
@@ -90,15 +92,66 @@ def cell(f: FieldModel, value: Any, locale: str, *, typed: bool) -> Any:
     return exported
 
 
-def records(service: RecordService, entity: str, query: ListQuery) -> Iterator[dict[str, Any]]:
-    """Every record of ``query``, page after page (keyset pages: constant cost per page)."""
+def records(
+    service: RecordService, entity: str, query: ListQuery, *, locale: str = "en"
+) -> Iterator[dict[str, Any]]:
+    """Every record of ``query``, page after page (keyset pages: constant cost per page), with
+    link fields as the linked records' titles (:func:`with_titles`)."""
+    model = service.entity(entity)
     page_query = replace(query, limit=PAGE, after=None, with_total=False)
     while True:
         page = service.list(entity, page_query)
-        yield from page.records
+        yield from with_titles(service, model, page.records, locale)
         if page.next_cursor is None:
             return
         page_query = replace(page_query, after=page.next_cursor)
+
+
+def with_titles(
+    service: RecordService, entity: EntityModel, page: list[dict[str, Any]], locale: str
+) -> list[dict[str, Any]]:
+    """A page of records whose link and multi-link values are the linked records' titles (a
+    multi link's joined by ", "), as people read them; a spreadsheet of ids means nothing to
+    them.  The titles are read through the same scoped service, one query per link field and
+    page: a linked record the exporter may not see, or whose title field is hidden from them,
+    shows as ``#id`` (the id is what the record itself holds), never its title."""
+    links = [f for f in entity.fields if f.type in ("link", "multi_link") and f.target]
+    links = [f for f in links if any(f.key in r for r in page)]
+    for f in links:
+        wanted = sorted({i for r in page for i in _link_ids(r.get(f.key))})
+        titles = _titles(service, str(f.target), wanted, locale) if wanted else {}
+        for record in page:
+            ids = _link_ids(record.get(f.key))
+            if record.get(f.key) is not None:
+                record[f.key] = ", ".join(titles.get(i) or f"#{i}" for i in ids)
+    return page
+
+
+def _link_ids(value: Any) -> list[int]:
+    if value is None:
+        return []
+    return [int(i) for i in (value if isinstance(value, list) else [value])]
+
+
+def _titles(service: RecordService, target: str, ids: list[int], locale: str) -> dict[int, str]:
+    model = service.entity(target)
+    title = model.title if model.title and model.has_field(model.title) else None
+    if title is None or title in service.hidden(model):
+        return {}
+    f = model.field(title)
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), PAGE):
+        chunk = ids[start : start + PAGE]
+        page = service.list(
+            target,
+            ListQuery(filter={"field": "id", "op": "in", "value": chunk}, fields=[title],
+                      limit=PAGE),
+        )  # fmt: skip
+        for record in page.records:
+            value = record.get(title)
+            if value is not None:
+                found[int(record["id"])] = f.kind.format(f.spec, value, locale)
+    return found
 
 
 def csv_chunks(

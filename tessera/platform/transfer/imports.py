@@ -5,11 +5,14 @@
    UTF-8, else charset-normalizer's guess, GB2312/GBK widened to GB18030), reads the header and
    proposes a mapping (:func:`auto_map`: by field key or by label in any locale).
 2. The user edits the mapping and chooses the options; :func:`submit` queues the job.
-3. :func:`run` (the ``transfer.import`` task) streams the rows (csv reader / openpyxl read-only:
-   never the whole file in memory), converts each cell with its field type's ``from_import``
-   (Chinese Excel habits included: ``2024/3/5``, ``是/否``, ``¥1,234.50``), and writes batches
-   through the records service (``bulk_create``/``bulk_update``, so validation, defaults,
-   formulas, audit and events apply).  ``upsert`` updates the record whose unique field has the
+3. :func:`run` (the ``transfer.import`` task) checks the user's rights again (:mod:`.rights`),
+   streams the rows (csv reader / openpyxl read-only: never the whole file in memory),
+   converts each cell with a converter built once per field (:func:`converter`: the field
+   type's ``from_import`` for Chinese Excel habits — ``2024/3/5``, ``是/否``, ``¥1,234.50`` —
+   or, for plain text cells, a trim, leaving validation to the service), and writes batches of
+   :data:`BATCH` rows through the records service (``bulk_create``/``bulk_update``, so
+   validation, defaults, formulas, search index, audit and events apply), publishing progress
+   to Redis after each (:mod:`.progress`).  ``upsert`` updates the record whose unique field has the
    row's value and creates the others.  ``all_or_nothing`` keeps one transaction and rolls it
    back if any row failed; ``skip`` commits each batch without its bad rows.  A dry run does
    everything and rolls back.  Every problem goes to a CSV report: row, column, value, message.
@@ -24,7 +27,7 @@ import re
 import secrets
 import unicodedata
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -33,16 +36,25 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from tessera.engines.definitions import EntityModel, FieldModel
-from tessera.engines.definitions.fields import InvalidValue
-from tessera.engines.forms import Actor, FieldError, ListQuery, RecordService, ValidationFailed
+from tessera.engines.definitions.fields import FieldType, InvalidValue
+from tessera.engines.forms import (
+    Actor,
+    AllowAll,
+    FieldError,
+    ListQuery,
+    RecordService,
+    ValidationFailed,
+)
 from tessera.platform import apps, jobs
 from tessera.platform.identity.current import load_identity
 from tessera.platform.models import Import, utcnow
 from tessera.platform.records import scope_for, service_for
 from tessera.platform.runtime import Platform
+from tessera.platform.transfer import rights
 from tessera.platform.transfer.exports import unneutralise
+from tessera.platform.transfer.progress import Publisher
 
-BATCH = 500
+BATCH = 1000  # rows per bulk_create call: the records service's own chunk
 MAX_COLUMNS = 200
 MAX_REPORTED_ERRORS = 100_000
 SAMPLE_BYTES = 256 * 1024
@@ -145,6 +157,7 @@ def store_upload(
     entity: EntityModel,
     user_id: int | None,
     max_bytes: int,
+    writable: set[str] | None = None,
 ) -> Import:
     """Save the upload by a random name, check it, read its header, and record it."""
     stored = secrets.token_hex(16)
@@ -193,7 +206,7 @@ def store_upload(
         encoding=encoding,
         size=size,
         columns=columns,
-        mapping=auto_map(entity, columns),
+        mapping=auto_map(entity, columns, writable),
         options={},
         status="uploaded",
         created_by=user_id,
@@ -214,19 +227,25 @@ def _norm(text: str) -> str:
     return re.sub(r"[\s_\-:：*()（）]+", "", unicodedata.normalize("NFKC", text)).casefold()
 
 
-def importable(entity: EntityModel) -> list[FieldModel]:
-    """Fields a file may fill: not computed, not read-only, not child tables."""
+def importable(entity: EntityModel, writable: set[str] | None = None) -> list[FieldModel]:
+    """Fields a file may fill: not computed, not read-only, not child tables, and (with
+    ``writable``, the user's permission scope) only fields the user may write."""
     return [
         f
         for f in entity.fields
-        if not f.kind.computed and not f.spec.get("read_only") and f.type not in _UNMAPPABLE
+        if not f.kind.computed
+        and not f.spec.get("read_only")
+        and f.type not in _UNMAPPABLE
+        and (writable is None or f.key in writable)
     ]
 
 
-def auto_map(entity: EntityModel, columns: Sequence[str]) -> list[str | None]:
+def auto_map(
+    entity: EntityModel, columns: Sequence[str], writable: set[str] | None = None
+) -> list[str | None]:
     """Each column's field, matched by key or by a label in any locale (first match wins)."""
     names: dict[str, str] = {}
-    for f in importable(entity):
+    for f in importable(entity, writable):
         for text in (f.key, *f.labels.values()):
             names.setdefault(_norm(text), f.key)
     taken: set[str] = set()
@@ -240,11 +259,15 @@ def auto_map(entity: EntityModel, columns: Sequence[str]) -> list[str | None]:
 
 
 def check_plan(
-    entity: EntityModel, columns: Sequence[str], mapping: Sequence[Any], options: Mapping[str, Any]
+    entity: EntityModel,
+    columns: Sequence[str],
+    mapping: Sequence[Any],
+    options: Mapping[str, Any],
+    writable: set[str] | None = None,
 ) -> list[str]:
     """Problems with a chosen mapping and options, as sentences (empty when fine)."""
     problems = []
-    allowed = {f.key for f in importable(entity)}
+    allowed = {f.key for f in importable(entity, writable)}
     chosen = [m for m in mapping if m]
     if len(mapping) != len(columns) or any(m not in allowed for m in chosen):
         problems.append("the mapping names a field that cannot be imported")
@@ -270,8 +293,8 @@ def _unique(entity: EntityModel, key: str) -> bool:
     )
 
 
-def unique_fields(entity: EntityModel) -> list[FieldModel]:
-    return [f for f in importable(entity) if _unique(entity, f.key)]
+def unique_fields(entity: EntityModel, writable: set[str] | None = None) -> list[FieldModel]:
+    return [f for f in importable(entity, writable) if _unique(entity, f.key)]
 
 
 def submit(
@@ -291,6 +314,33 @@ def submit(
 
 
 # -- running -------------------------------------------------------------------------------------
+
+
+def converter(f: FieldModel, *, validate: bool = False) -> Callable[[Any], Any]:
+    """One field's cell → value conversion, worked out once per import (not per cell).
+
+    A text cell of a field type without its own ``from_import`` (the default: trimmed, blank
+    is None, then the type's ``validate``) is only trimmed here: the records service
+    validates every value it writes anyway, with the same ``validate`` and the same message,
+    so the value is validated once instead of twice.  Other types (selects by label, multi
+    links, attachments, JSON…), typed XLSX cells and ``validate=True`` (the upsert key, which
+    is looked up before the write) convert with ``from_import``."""
+    spec, from_import = f.spec, f.kind.from_import
+    own_import = validate or type(f.kind).from_import is not FieldType.from_import
+    is_date = f.type == "date"
+
+    def convert(raw: Any) -> Any:
+        if type(raw) is str:
+            if raw[:1] == "'":
+                raw = unneutralise(raw)
+            if not own_import:
+                text = raw.strip()
+                return text or None
+        elif is_date and isinstance(raw, dt.datetime):
+            raw = raw.date()
+        return from_import(spec, raw)
+
+    return convert
 
 
 @dataclass(eq=False)  # rows are compared by identity: batches hold hundreds
@@ -346,19 +396,22 @@ class Importer:
         self.report = report
         self.created = 0
         self.updated = 0
+        self.converters = [  # the upsert key is compared with stored values: canonical now
+            (i, f.key, converter(f, validate=f.key == self.key))
+            for i, f in enumerate(self.fields)
+            if f is not None
+        ]
 
     def convert(self, row: Row) -> bool:
         """Cell texts to field values; False (and reported) when a cell cannot be read."""
         ok = True
-        for i, f in enumerate(self.fields):
-            if f is None:
-                continue
-            raw = row.cells[i] if i < len(row.cells) else None
-            text = unneutralise(raw) if isinstance(raw, str) else raw
-            if isinstance(text, dt.datetime) and f.type == "date":
-                text = text.date()
+        cells = row.cells
+        width = len(cells)
+        values = row.values
+        for i, key, convert in self.converters:
+            raw = cells[i] if i < width else None
             try:
-                row.values[f.key] = f.kind.from_import(f.spec, text)
+                values[key] = convert(raw)
             except (InvalidValue, ValueError, TypeError, ArithmeticError) as error:
                 self.report.add(
                     row.number, self.columns[i], raw, str(error) or "this value cannot be read"
@@ -377,8 +430,10 @@ class Importer:
                 self._write(pending)
                 return failed
             except ValidationFailed as refused:
+                # all-or-nothing goes on without the bad rows too (the transaction is rolled
+                # back in the end), so the report lists the problems of every row
                 bad = self._blame(pending, refused.errors)
-                if not self.skip or not bad:
+                if not bad:
                     return failed + self._blame_all(pending, refused.errors, bad)
                 failed += bad
                 pending = [r for r in pending if r not in bad]
@@ -479,8 +534,18 @@ def run_task(ctx: jobs.JobContext, import_id: int) -> dict[str, Any]:
     return run(ctx.platform, import_id, ctx.progress)
 
 
-def run(platform: Platform, import_id: int, progress: Any = None) -> dict[str, Any]:
-    """Run import ``import_id`` to the end; returns the counts (also stored on the row)."""
+def run(
+    platform: Platform,
+    import_id: int,
+    progress: Any = None,
+    *,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Run import ``import_id`` to the end; returns the counts (also stored on the row).
+
+    After each batch the progress goes to Redis (:mod:`.progress`, readable while the import's
+    transaction is open), to the job's row through ``progress`` where the database allows it,
+    and to ``on_batch(done, total)`` if given (tests look at the status page from there)."""
     with platform.db.session() as session:
         record = session.get(Import, import_id)
         if record is None:
@@ -516,11 +581,27 @@ def run(platform: Platform, import_id: int, progress: Any = None) -> dict[str, A
     engine = platform.db.engine
     with engine.connect() as conn:
         entity = apps.published(conn, record.app).model.entity(record.entity)
+        scope = scope_for(conn, record.app, actor) or AllowAll()
+        allowed = rights.may_import(scope, entity, updates=record.options.get("mode") == "upsert")
+        writable = rights.writable(scope, entity)
+    # the rights are checked again when the job runs: they may have changed since the upload
+    if not allowed or check_plan(entity, record.columns, record.mapping, record.options, writable):
+        _update(
+            platform,
+            import_id,
+            status="failed",
+            message="you may no longer import these records or fill these fields",
+            finished_at=utcnow(),
+        )
+        raise jobs.PermanentTaskError("the user who started this import may not import it")
     importer = Importer(entity, record, report)
-    # SQLite has one writer: while an all-or-nothing import holds it, progress cannot be written.
+    # SQLite has one writer: while an all-or-nothing import holds it, the job's row cannot be
+    # written; Redis can (the status page reads it first)
     report_progress = (
         progress if not (one_transaction and engine.dialect.name == "sqlite") else None
     )
+    publisher = Publisher(platform, import_id)
+    publisher.publish(0, total)
     done = 0
     outer = engine.connect()
     transaction = outer.begin() if one_transaction else None
@@ -532,9 +613,10 @@ def run(platform: Platform, import_id: int, progress: Any = None) -> dict[str, A
 
         def flush(batch: list[Row]) -> None:
             if one_transaction:
-                importer.service = service_for(
-                    outer, record.app, actor, scope=scope_for(outer, record.app, actor)
-                )
+                if importer.service is None:  # one transaction: one service for every batch
+                    importer.service = service_for(
+                        outer, record.app, actor, scope=scope_for(outer, record.app, actor)
+                    )
                 importer.write(batch)
                 return
             with outer.begin():
@@ -554,8 +636,11 @@ def run(platform: Platform, import_id: int, progress: Any = None) -> dict[str, A
             if len(batch) >= BATCH:
                 flush(batch)
                 batch = []
+                publisher.publish(done, total)
                 if report_progress is not None:
                     report_progress(done, total)
+                if on_batch is not None:
+                    on_batch(done, total)
         if batch:
             flush(batch)
         created, updated = importer.created, importer.updated
@@ -569,6 +654,7 @@ def run(platform: Platform, import_id: int, progress: Any = None) -> dict[str, A
         if transaction is not None and transaction.is_active:
             transaction.rollback()
         report.close()
+        publisher.clear()
         _update(
             platform,
             import_id,
@@ -604,6 +690,7 @@ def run(platform: Platform, import_id: int, progress: Any = None) -> dict[str, A
         error_report=report_name if report.lines else None,
         message=_summary(summary, created, updated),
     )
+    publisher.clear()
     if progress is not None:
         progress(done, done)
     return summary

@@ -7,6 +7,9 @@
   by the list page's own planner, plus ``ids=1,2,3`` for selected rows.
 
 An import belongs to the user who uploaded it: anyone else gets 404 for its pages and files.
+Exporting needs the ``export`` and ``read`` rights, importing ``import`` and ``create`` (403
+otherwise; :mod:`.rights`); an export holds at most ``TESSERA_EXPORT_MAX_ROWS`` rows (413 with
+a message beyond that, counted before anything is written).
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from itertools import islice
 from typing import Any
 from urllib.parse import quote
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     Response,
@@ -37,13 +42,19 @@ from flask_babel import gettext as _
 from tessera.engines.definitions import EntityModel
 from tessera.engines.forms import ValidationFailed
 from tessera.platform import apps, audit, i18n
-from tessera.platform.identity.current import Identity, login_required, require_identity
+from tessera.platform.db import READ_ONLY
+from tessera.platform.identity.current import (
+    Identity,
+    current_identity,
+    login_required,
+    require_identity,
+)
 from tessera.platform.models import Import
 from tessera.platform.pages.context import Runtime, actor_of
 from tessera.platform.pages.lists import plan
 from tessera.platform.records import scope_for, service_for
 from tessera.platform.runtime import current_platform
-from tessera.platform.transfer import exports, imports
+from tessera.platform.transfer import exports, imports, progress, rights
 
 blueprint = Blueprint(
     "transfer",
@@ -57,11 +68,22 @@ DEFAULT_MAX_BYTES = 200 * 1024 * 1024
 
 
 @contextmanager
-def open_runtime(app_key: str) -> Iterator[Runtime]:
-    """The list page's :class:`Runtime`, with the caller's permission scope."""
-    identity = require_identity()
+def open_runtime(app_key: str, *, read_only: bool = False) -> Iterator[Runtime]:
+    """The list page's :class:`Runtime`, with the caller's permission scope.
+
+    ``read_only``: the request only reads, in a transaction that on SQLite does not queue for
+    the write lock (an all-or-nothing import may hold it for minutes while its status page
+    polls); the caller is authenticated inside it."""
     platform = current_platform()
-    with platform.db.engine.begin() as conn:
+    if read_only:
+        opened = platform.db.engine.connect().execution_options(**{READ_ONLY: True})
+    else:
+        require_identity()
+        opened = platform.db.engine.connect()
+    with opened as conn, conn.begin():
+        identity = current_identity(conn) if read_only else require_identity()
+        if identity is None:
+            abort(401)
         try:
             live = apps.published(conn, app_key)
         except apps.AppError:
@@ -100,11 +122,14 @@ def export(app_key: str, entity_key: str) -> ResponseReturnValue:
         abort(400)
     with open_runtime(app_key) as runtime:
         entity = _entity(runtime, entity_key)
+        if not rights.may_export(runtime.service.scope, entity):
+            abort(403)
         try:
             list_plan = plan(runtime, entity, request.args)
         except ValidationFailed:
             abort(400)
-        columns = [c for c in list_plan.columns if entity.has_field(c)]
+        hidden = runtime.service.hidden(entity)
+        columns = [c for c in list_plan.columns if entity.has_field(c) and c not in hidden]
         query = replace(list_plan.query, fields=columns, after=None)
         if request.args.get("ids"):
             chosen = {"field": "id", "op": "in", "value": _ids(request.args["ids"])}
@@ -115,9 +140,13 @@ def export(app_key: str, entity_key: str) -> ResponseReturnValue:
         locale = runtime.locale
         actor = runtime.service.actor
         try:  # check the query now, so a bad filter is a 400 and not a broken download
-            runtime.service.list(entity.key, replace(query, limit=1))
+            first = runtime.service.list(entity.key, replace(query, limit=1, with_total=True))
+            found = first.total or 0
         except ValidationFailed:
             abort(400)
+        limit = _max_rows()
+        if found > limit:
+            return _too_many(runtime, entity, found, limit)
     platform = current_platform()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M")
     name = f"{label}-{stamp}.{kind}"
@@ -125,7 +154,7 @@ def export(app_key: str, entity_key: str) -> ResponseReturnValue:
     def records() -> Iterator[dict[str, Any]]:
         with platform.db.engine.connect() as conn:
             service = service_for(conn, app_key, actor, scope=scope_for(conn, app_key, actor))
-            yield from exports.records(service, entity.key, query)
+            yield from islice(exports.records(service, entity.key, query, locale=locale), limit)
 
     if kind == "csv":
         body = exports.csv_chunks(entity, columns, records(), locale)
@@ -137,6 +166,25 @@ def export(app_key: str, entity_key: str) -> ResponseReturnValue:
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = _attachment(name)
     return response
+
+
+def _max_rows() -> int:
+    default = current_platform().settings.export_max_rows
+    return int(current_app.config.get("TESSERA_EXPORT_MAX_ROWS", default))
+
+
+def _too_many(runtime: Runtime, entity: EntityModel, found: int, limit: int) -> ResponseReturnValue:
+    """A page saying the list is too big to export (413: the answer would be too large)."""
+    message = _(
+        "This list has %(found)s records; an export holds at most %(limit)s. Narrow the list "
+        "with a filter or a search, or select rows, and export again.",
+        found=f"{found:,}",
+        limit=f"{limit:,}",
+    )
+    back = url_for("pages.list_page", app_key=runtime.key, entity_key=entity.key)
+    return render_template(
+        "transfer/too_many.html", runtime=runtime, entity=entity, message=message, back=back
+    ), 413
 
 
 def _attachment(name: str) -> str:
@@ -176,8 +224,9 @@ def upload(app_key: str, entity_key: str) -> ResponseReturnValue:
         request.max_content_length = _max_bytes() + 64 * 1024
     with open_runtime(app_key) as runtime:  # a read: on SQLite a write here would hold the lock
         entity = _entity(runtime, entity_key)
-        if not runtime.service.scope.can("create", entity, None):
+        if not rights.may_import(runtime.service.scope, entity):
             abort(403)
+        writable = rights.writable(runtime.service.scope, entity)
         context = {"runtime": runtime, "entity": entity, "max_mb": _max_bytes() // (1024 * 1024)}
         user_id = runtime.identity.user_id
     if request.method == "POST":
@@ -197,6 +246,7 @@ def upload(app_key: str, entity_key: str) -> ResponseReturnValue:
                         entity=entity,
                         user_id=user_id,
                         max_bytes=_max_bytes(),
+                        writable=writable,
                     )
             except imports.UploadRefused as refused:
                 error = _("This file cannot be imported: %(reason)s", reason=str(refused))
@@ -216,6 +266,11 @@ def import_page(app_key: str, entity_key: str, import_id: int) -> ResponseReturn
     with open_runtime(app_key) as runtime:
         entity = _entity(runtime, entity_key)
         record = _mine(runtime, entity, import_id)
+        scope = runtime.service.scope
+        if not rights.may_import(scope, entity):
+            abort(403)
+        writable = rights.writable(scope, entity)
+        may_update = rights.may_import(scope, entity, updates=True)
     if request.method == "POST" and record.status == "uploaded":
         form = request.form
         mapping = [form.get(f"map-{i}") or None for i in range(len(record.columns))]
@@ -225,7 +280,9 @@ def import_page(app_key: str, entity_key: str, import_id: int) -> ResponseReturn
             "on_error": form.get("on_error", "all_or_nothing"),
             "dry_run": form.get("dry_run") == "on",
         }
-        problems = imports.check_plan(entity, record.columns, mapping, options)
+        problems = imports.check_plan(entity, record.columns, mapping, options, writable)
+        if options["mode"] == "upsert" and not may_update:
+            problems.append(_("You may not change existing records, so an import can only add."))
         if not problems:
             platform = current_platform()
             with platform.db.session() as session:
@@ -244,8 +301,8 @@ def import_page(app_key: str, entity_key: str, import_id: int) -> ResponseReturn
         entity=entity,
         record=record,
         problems=problems,
-        fields=imports.importable(entity),
-        unique_fields=imports.unique_fields(entity),
+        fields=imports.importable(entity, writable),
+        unique_fields=imports.unique_fields(entity, writable) if may_update else [],
         sample=_sample(record) if record.status == "uploaded" else [],
     ), (400 if problems else 200)
 
@@ -263,13 +320,23 @@ def _sample(record: Import) -> list[list[str]]:
 
 
 @blueprint.get(f"{BASE}/import/<int:import_id>/status")
-@login_required
 def import_status(app_key: str, entity_key: str, import_id: int) -> ResponseReturnValue:
-    with open_runtime(app_key) as runtime:
+    """Polled while the import runs: read-only (see :func:`open_runtime`), the progress from
+    Redis first (:mod:`.progress`), the database row as the truth once the import is over."""
+    with open_runtime(app_key, read_only=True) as runtime:
         entity = _entity(runtime, entity_key)
         record = _mine(runtime, entity, import_id)
-    total = record.total_rows
-    done = record.processed_rows if record.status == "done" else _job_done(record)
+        if not rights.may_import(runtime.service.scope, entity):
+            abort(403)
+        total = record.total_rows
+        if record.status == "done":
+            done = record.processed_rows
+        else:
+            published = progress.read(current_platform(), import_id)
+            if published is not None:
+                done, total = published[0], published[1] if published[1] is not None else total
+            else:
+                done = _job_done(runtime.conn, record)
     return jsonify(
         status=record.status,
         total=total,
@@ -290,14 +357,13 @@ def import_status(app_key: str, entity_key: str, import_id: int) -> ResponseRetu
     )
 
 
-def _job_done(record: Import) -> int:
+def _job_done(conn: Any, record: Import) -> int:
     if record.job_id is None:
         return 0
     from tessera.platform.models import Job
 
-    with current_platform().db.session() as session:
-        job = session.get(Job, record.job_id)
-        return int(job.progress_done) if job is not None else 0
+    done = conn.scalar(sa.select(Job.progress_done).where(Job.id == record.job_id))
+    return int(done or 0)
 
 
 @blueprint.get(f"{BASE}/import/<int:import_id>/errors.csv")
@@ -306,6 +372,8 @@ def import_errors(app_key: str, entity_key: str, import_id: int) -> ResponseRetu
     with open_runtime(app_key) as runtime:
         entity = _entity(runtime, entity_key)
         record = _mine(runtime, entity, import_id)
+        if not rights.may_import(runtime.service.scope, entity):
+            abort(403)
     if not record.error_report:
         abort(404)
     path = imports.folder(current_platform()) / record.error_report

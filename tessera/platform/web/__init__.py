@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import (
     Blueprint,
     Flask,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -160,7 +161,31 @@ def initials(name: str | None) -> str:
 
 
 def _context() -> dict[str, Any]:
-    return {"identity": current_identity()}
+    return {"identity": current_identity(), "shell_apps": shell_apps}
+
+
+def shell_apps() -> list[dict[str, Any]]:
+    """The apps the signed-in user may open, for the top bar's app switcher."""
+    found: list[dict[str, Any]] = g.get("_shell_apps") or []
+    return found
+
+
+def _load_shell_apps() -> None:
+    """Read the switcher's apps before the view runs: a view may hold SQLite's one write lock
+    while its template renders, so a second connection then would wait for it.  Only for
+    pages (a script's JSON request or a static file draws no top bar)."""
+    if request.endpoint in (None, "static") or is_api_request():
+        return  # the API authenticates inside its own transaction (api.records.transaction)
+    accepted = request.accept_mimetypes
+    if accepted and accepted.best_match(["text/html", "application/json"]) != "text/html":
+        return
+    identity = current_identity()
+    if identity is None:
+        return
+    from tessera.platform.pages.context import published_apps
+
+    with current_platform().db.engine.connect() as conn:
+        g._shell_apps = published_apps(conn, identity)
 
 
 def init_app(app: Flask, *, https: bool, redis_url: str) -> None:
@@ -171,6 +196,7 @@ def init_app(app: Flask, *, https: bool, redis_url: str) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(InternalServerError, _server_error)
     app.context_processor(_context)
+    app.before_request(_load_shell_apps)
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["initials"] = initials
     app.jinja_env.globals.update(static_url=static_url)

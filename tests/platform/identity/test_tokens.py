@@ -12,9 +12,22 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, jsonify
 from flask.testing import FlaskClient
 
+from tessera.platform.config import Settings
 from tessera.platform.identity import tokens
-from tessera.platform.identity.current import current_identity, require_token_scope
-from tessera.platform.models import ApiToken, AuditEntry, User, utcnow
+from tessera.platform.identity.current import (
+    current_identity,
+    load_identity,
+    require_token_scope,
+)
+from tessera.platform.models import (
+    ApiToken,
+    AuditEntry,
+    Department,
+    Role,
+    RoleMembership,
+    User,
+    utcnow,
+)
 from tessera.platform.runtime import Platform
 from tests.conftest import Web
 
@@ -180,25 +193,130 @@ def test_members_cannot_mint_admin_tokens(
         assert db.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 0
 
 
-def test_token_use_is_audited_at_most_once_a_minute(
+def _token_uses(platform: Platform) -> int:
+    with platform.db.session() as db:
+        query = sa.select(sa.func.count()).where(AuditEntry.action == "token.used")
+        return int(db.scalar(query) or 0)
+
+
+def test_last_used_at_is_written_at_most_once_a_minute(
+    platform: Platform, user_factory: Callable[..., User]
+) -> None:
+    """The check reads the token in one query and writes only when a minute has passed;
+    ``token.used`` is audited on the first note of each clock hour."""
+    raw = _token(platform, user_factory(), ["records:read"])
+    hour = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    written = []
+    for offset in (5, 35, 66, 70, 3600 + 10):
+        now = hour + timedelta(seconds=offset)
+        with platform.db.engine.begin() as conn:
+            assert tokens.authenticate(conn, raw, now=now, rides=False) is not None
+            written.append(conn.scalar(sa.select(ApiToken.last_used_at)) == now)
+    assert written == [True, False, True, False, True]
+    assert _token_uses(platform) == 2  # the first use, then the first note of the next hour
+
+
+def test_a_failed_request_still_notes_the_use(
     app: Flask, platform: Platform, user_factory: Callable[..., User]
 ) -> None:
-    client = app.test_client()
-    raw = _token(platform, user_factory(), ["records:read"])
-    for _ in range(3):
-        assert _me(client, raw) == 200
-
-    def uses() -> int:
-        with platform.db.session() as db:
-            return int(
-                db.scalar(sa.select(sa.func.count()).where(AuditEntry.action == "token.used")) or 0
-            )
-
-    assert uses() == 1
+    """The note rides the request's transaction; when that rolls back it is written again."""
+    raw = _token(platform, user_factory(), ["records:write"])
+    response = app.test_client().post(
+        "/api/v1/apps/nothing/here", json={}, headers={"Authorization": f"Bearer {raw}"}
+    )
+    assert response.status_code == 404
     with platform.db.session() as db:
-        db.execute(sa.update(ApiToken).values(last_used_at=utcnow() - timedelta(seconds=61)))
+        assert db.scalar(sa.select(ApiToken.last_used_at)) is not None
+    assert _token_uses(platform) == 1
+
+
+@pytest.fixture
+def other_process(settings: Settings) -> Iterator[Platform]:
+    """A second platform on the same database: another web process, with its own pool."""
+    other = Platform(settings)
+    try:
+        yield other
+    finally:
+        other.close()
+
+
+def _records_api(app: Flask, raw: str) -> int:
+    """A call through the records API's path (the check inside the request's transaction)."""
+    return (
+        app.test_client()
+        .get("/api/v1/apps/none/thing", headers={"Authorization": f"Bearer {raw}"})
+        .status_code
+    )
+
+
+@pytest.mark.parametrize("change", ["revoke", "expire", "deactivate"])
+def test_a_token_is_refused_at_once_after_a_change_made_elsewhere(
+    app: Flask,
+    platform: Platform,
+    other_process: Platform,
+    user_factory: Callable[..., User],
+    change: str,
+) -> None:
+    """Revocation, expiry and deactivation made by another process take effect on the very
+    next request: nothing about a token or its user is cached between requests."""
+    user = user_factory()
+    raw = _token(platform, user, ["records:read"])
+    client = app.test_client()
     assert _me(client, raw) == 200
-    assert uses() == 2
+    assert _records_api(app, raw) == 404  # authenticated; the app does not exist
+    with other_process.db.session() as db:
+        if change == "revoke":
+            token = db.scalars(sa.select(ApiToken)).one()
+            assert tokens.revoke(db, token, actor_id=user.id)
+        elif change == "expire":
+            db.execute(sa.update(ApiToken).values(expires_at=utcnow() - timedelta(seconds=1)))
+        else:
+            db.execute(sa.update(User).where(User.id == user.id).values(is_active=False))
+    assert _me(client, raw) == 401
+    assert _records_api(app, raw) == 401
+
+
+def test_an_expired_token_is_refused(platform: Platform, user_factory: Callable[..., User]) -> None:
+    raw = _token(platform, user_factory(), ["records:read"], days=7)
+    with platform.db.engine.begin() as conn:
+        assert tokens.authenticate(conn, raw, now=utcnow() + timedelta(days=6)) is not None
+        assert tokens.authenticate(conn, raw, now=utcnow() + timedelta(days=7, seconds=1)) is None
+
+
+def test_the_identity_of_a_token_carries_roles_and_departments(
+    platform: Platform, user_factory: Callable[..., User]
+) -> None:
+    """One query gives what load_identity gives: roles, department tree, managed departments."""
+    with platform.db.session() as db:
+        top = Department(name="Sales")
+        db.add(top)
+        db.flush()
+        east = Department(name="East", parent_id=top.id)
+        db.add(east)
+        db.flush()
+        team = Department(name="East team", parent_id=east.id)
+        role = Role(key="sales_rep", label={"en": "Rep"})
+        db.add_all([team, role])
+        db.flush()
+        ids = (top.id, east.id, team.id)
+    user = user_factory(department_id=ids[1])
+    with platform.db.session() as db:
+        db.add(RoleMembership(user_id=user.id, role_id=role.id))
+        db.execute(sa.update(Department).where(Department.id == ids[0]).values(manager_id=user.id))
+    raw = _token(platform, user, ["records:read"])
+    with platform.db.engine.begin() as conn:
+        identity = tokens.authenticate(conn, raw, rides=False)
+        expected = load_identity(conn, user.id, via="api")
+    assert identity is not None and expected is not None
+    assert identity.role_keys == {"sales_rep"}
+    assert identity.ancestor_department_ids == (ids[1], ids[0])
+    assert identity.descendant_department_ids == (ids[1], ids[2])
+    assert identity.managed_department_ids == ids
+    assert identity.scopes == frozenset({"records:read"})
+    assert (identity.role_keys, identity.managed_department_ids) == (
+        expected.role_keys,
+        expected.managed_department_ids,
+    )
 
 
 def test_users_cannot_revoke_each_others_tokens(

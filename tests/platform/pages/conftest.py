@@ -42,3 +42,11 @@ def page(signed_in: Web) -> Callable[..., Any]:
         return response.status_code, response.get_data(as_text=True)
 
     return get
+
+
+@pytest.fixture
+def token(fieldtest: Platform, signed_in: Web) -> str:
+    """The signed-in member's CSRF token, for posts the page scripts make."""
+    return factories.csrf_from(
+        signed_in.client.get("/apps/fieldtest/deal/calendar").get_data(as_text=True)
+    )

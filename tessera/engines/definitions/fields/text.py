@@ -76,18 +76,26 @@ class RichText(LongText):
         return f"<p><strong>{rng.choice(_WORDS)}</strong> {rng.choice(_WORDS)}</p>"
 
 
-_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class Email(Text):
-    name = "email"
-    default_length = 254
+class _CheckedText(Text):
+    """Text with a fixed shape: blanks pass, anything else is normalised, then checked."""
 
     def validate(self, spec: Spec, value: Any) -> Any:
         text = super().validate(spec, value)
-        if text is None:
-            return None
-        text = normalise(text)
+        return None if text is None else self.canonical(normalise(text), value)
+
+    def canonical(self, text: str, value: Any) -> str:
+        """The stored form of ``text`` (already normalised); ``value`` is what was given."""
+        raise NotImplementedError
+
+
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class Email(_CheckedText):
+    name = "email"
+    default_length = 254
+
+    def canonical(self, text: str, value: Any) -> str:
         if not _EMAIL_RE.match(text):
             raise InvalidValue(f"“{value}” is not an email address")
         local, domain = text.rsplit("@", 1)
@@ -100,15 +108,11 @@ class Email(Text):
 _PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-.]{4,30}(?:(?:ext\.?|x|转)\s*[0-9]{1,6})?$")
 
 
-class Phone(Text):
+class Phone(_CheckedText):
     name = "phone"
     default_length = 40
 
-    def validate(self, spec: Spec, value: Any) -> Any:
-        text = super().validate(spec, value)
-        if text is None:
-            return None
-        text = normalise(text)
+    def canonical(self, text: str, value: Any) -> str:
         if not _PHONE_RE.match(text):
             raise InvalidValue(f"“{value}” is not a phone number")
         return text
@@ -117,17 +121,13 @@ class Phone(Text):
         return f"+86 138 {rng.randint(1000, 9999)} {rng.randint(1000, 9999)}"
 
 
-class Url(Text):
+class Url(_CheckedText):
     """http(s) addresses only: ``javascript:`` and ``file:`` links never reach a page."""
 
     name = "url"
     default_length = 2048
 
-    def validate(self, spec: Spec, value: Any) -> Any:
-        text = super().validate(spec, value)
-        if text is None:
-            return None
-        text = normalise(text)
+    def canonical(self, text: str, value: Any) -> str:
         if "://" not in text and re.match(r"^[\w.-]+\.[a-z]{2,}(/|$)", text, re.I):
             text = f"https://{text}"
         parts = urlsplit(text)

@@ -225,11 +225,6 @@ def _workday_py(env: PyEnv, a: list[Any], t: list[T.Type]) -> Any:
     return d
 
 
-_year = _part("%Y", "year", lambda d: d.year)
-_month = _part("%m", "month", lambda d: d.month)
-_day = _part("%d", "day", lambda d: d.day)
-_hour = _part("%H", "hour", lambda d: d.hour)
-_minute = _part("%M", "minute", lambda d: d.minute)
 _weekday = _part("%w", "dow", lambda d: d.isoweekday() % 7)
 
 register(
@@ -272,42 +267,18 @@ register(
         sql=_date_sql,
     )
 )
-register(
-    Function(
-        "YEAR",
-        "date",
-        ("date",),
-        T.NUMBER,
-        "The year (in the user's time zone).",
-        "YEAR(close_date) = 2025",
-        py=_year[0],
-        sql=_year[1],
-    )
-)
-register(
-    Function(
-        "MONTH",
-        "date",
-        ("date",),
-        T.NUMBER,
-        "The month, 1-12.",
-        "MONTH(created_at)",
-        py=_month[0],
-        sql=_month[1],
-    )
-)
-register(
-    Function(
-        "DAY",
-        "date",
-        ("date",),
-        T.NUMBER,
-        "The day of the month, 1-31.",
-        "DAY(birthday)",
-        py=_day[0],
-        sql=_day[1],
-    )
-)
+for _name, _arg, _sqlite_format, _pg_field, _pick, _doc, _example in (
+    ("YEAR", "date", "%Y", "year", lambda d: d.year, "The year (in the user's time zone).",
+     "YEAR(close_date) = 2025"),
+    ("MONTH", "date", "%m", "month", lambda d: d.month, "The month, 1-12.", "MONTH(created_at)"),
+    ("DAY", "date", "%d", "day", lambda d: d.day, "The day of the month, 1-31.", "DAY(birthday)"),
+    ("HOUR", "datetime", "%H", "hour", lambda d: d.hour,
+     "The hour, 0-23, in the user's time zone.", "HOUR(created_at) >= 18"),
+    ("MINUTE", "datetime", "%M", "minute", lambda d: d.minute, "The minute, 0-59.",
+     "MINUTE(start_at)"),
+):  # fmt: skip
+    _py, _sql = _part(_sqlite_format, _pg_field, _pick)
+    register(Function(_name, "date", (_arg,), T.NUMBER, _doc, _example, py=_py, sql=_sql))
 register(
     Function(
         "WEEKDAY",
@@ -330,30 +301,6 @@ register(
         "WEEKNUM(created_at)",
         py=lambda e, a, t: _weeknum(local_dt(e, a[0])),
         sql=_weeknum_sql,
-    )
-)
-register(
-    Function(
-        "HOUR",
-        "date",
-        ("datetime",),
-        T.NUMBER,
-        "The hour, 0-23, in the user's time zone.",
-        "HOUR(created_at) >= 18",
-        py=_hour[0],
-        sql=_hour[1],
-    )
-)
-register(
-    Function(
-        "MINUTE",
-        "date",
-        ("datetime",),
-        T.NUMBER,
-        "The minute, 0-59.",
-        "MINUTE(start_at)",
-        py=_minute[0],
-        sql=_minute[1],
     )
 )
 register(

@@ -146,45 +146,25 @@ def _sqrt_py(env: PyEnv, a: list[Any], t: list[T.Type]) -> Any:
 _ceil_sql = lambda e, a, t: e.to_int(sa.func.ceil(a[0]))  # noqa: E731
 _floor_sql = lambda e, a, t: e.to_int(e.floor(a[0]))  # noqa: E731
 
-register(
-    Function(
-        "ROUND",
-        "math",
-        ("number", "digits?"),
-        same_as(0),
-        "Rounds half away from zero to 0-10 decimals.",
-        "ROUND(amount * 0.175, 2)",
-        py=_round(ROUND_HALF_UP),
-        sql=_sql_round("half"),
-        choices={1: DIGITS},
+for _name, _py_mode, _sql_mode, _doc, _example in (
+    ("ROUND", ROUND_HALF_UP, "half", "Rounds half away from zero to 0-10 decimals.",
+     "ROUND(amount * 0.175, 2)"),
+    ("ROUNDUP", ROUND_UP, "up", "Rounds away from zero.", "ROUNDUP(hours, 0)"),
+    ("ROUNDDOWN", ROUND_DOWN, "down", "Rounds toward zero.", "ROUNDDOWN(price, 1)"),
+):  # fmt: skip
+    register(
+        Function(
+            _name,
+            "math",
+            ("number", "digits?"),
+            same_as(0),
+            _doc,
+            _example,
+            py=_round(_py_mode),
+            sql=_sql_round(_sql_mode),
+            choices={1: DIGITS},
+        )
     )
-)
-register(
-    Function(
-        "ROUNDUP",
-        "math",
-        ("number", "digits?"),
-        same_as(0),
-        "Rounds away from zero.",
-        "ROUNDUP(hours, 0)",
-        py=_round(ROUND_UP),
-        sql=_sql_round("up"),
-        choices={1: DIGITS},
-    )
-)
-register(
-    Function(
-        "ROUNDDOWN",
-        "math",
-        ("number", "digits?"),
-        same_as(0),
-        "Rounds toward zero.",
-        "ROUNDDOWN(price, 1)",
-        py=_round(ROUND_DOWN),
-        sql=_sql_round("down"),
-        choices={1: DIGITS},
-    )
-)
 register(
     Function(
         "ABS",

@@ -106,29 +106,20 @@ def department_edit(department_id: int) -> ResponseReturnValue:
             if departments.would_cycle(departments.parent_map(db), department.id, parent):
                 form.parent_id.errors.append(gettext("A department cannot be placed under itself."))
             else:
-                before = {
-                    "name": department.name,
-                    "parent_id": department.parent_id,
-                    "manager_id": department.manager_id,
-                }
+                fields = ("name", "parent_id", "manager_id")
+                before = audit.fields_of(department, fields)
                 department.name = form.name.data.strip()
                 department.parent_id = parent
                 department.manager_id = _int_or_none(form.manager_id.data)
-                after = {
-                    "name": department.name,
-                    "parent_id": department.parent_id,
-                    "manager_id": department.manager_id,
-                }
-                changes = audit.diff(before, after)
-                if changes:
-                    audit.record(
-                        db,
-                        "department.updated",
-                        actor_id=identity.user_id,
-                        entity="department",
-                        record_id=department.id,
-                        changes=changes,
-                    )
+                audit.record_update(
+                    db,
+                    "department.updated",
+                    before=before,
+                    after=audit.fields_of(department, fields),
+                    actor_id=identity.user_id,
+                    entity="department",
+                    record_id=department.id,
+                )
                 flash(gettext("The changes have been saved."), "success")
                 return redirect(url_for("admin.departments_page"))
         members = db.scalars(
@@ -221,19 +212,18 @@ def role_edit(role_id: int) -> ResponseReturnValue:
             label = {"en": form.label_en.data.strip()}
             if form.label_zh.data and form.label_zh.data.strip():
                 label["zh-CN"] = form.label_zh.data.strip()
-            before = {"label": role.label, "description": role.description}
+            before = audit.fields_of(role, ("label", "description"))
             role.label = label
             role.description = (form.description.data or "").strip() or None
-            changes = audit.diff(before, {"label": role.label, "description": role.description})
-            if changes:
-                audit.record(
-                    db,
-                    "role.updated",
-                    actor_id=identity.user_id,
-                    entity="role",
-                    record_id=role.id,
-                    changes=changes,
-                )
+            audit.record_update(
+                db,
+                "role.updated",
+                before=before,
+                after=audit.fields_of(role, ("label", "description")),
+                actor_id=identity.user_id,
+                entity="role",
+                record_id=role.id,
+            )
             flash(gettext("The changes have been saved."), "success")
             return redirect(url_for("admin.roles"))
         members = db.scalars(

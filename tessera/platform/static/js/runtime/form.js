@@ -1,15 +1,22 @@
 // Record forms: live conditions (visible_if / read_only_if, asked of the server so the page and
 // the save agree), child tables (add, remove, reorder by drag or by buttons), file chips, the
-// unsaved-changes warning, focus on the first error and Ctrl/⌘+S to save.
+// rich text editors, the unsaved-changes warning, focus on the first error and Ctrl/⌘+S to save.
 import Sortable from "../../vendor/sortable.esm.js";
 import { debounce, request, text } from "./shared.js";
 import { initPickers } from "./picker.js";
 import { revealField } from "./tabs.js";
 
+function initRichText(scope) {
+  // The editor (Trix, about 200 kB) loads only on forms that have a rich text field.
+  if (!scope.querySelector("[data-rich-text]")) return;
+  import("./richtext.js").then((module) => module.initRichText(scope));
+}
+
 export function initForm(root) {
   const form = root.querySelector("[data-record-form]");
   if (!form) return;
   initPickers(form);
+  initRichText(form);
   for (const table of form.querySelectorAll("[data-child-table]")) initChildTable(table);
   initFiles(form);
   initConditions(form);
@@ -88,8 +95,9 @@ function initChildTable(table) {
   const renumber = () => {
     // Names are <table>.<n>.<field>; n follows the visible order so the server keeps it.
     [...body.querySelectorAll("[data-row]")].forEach((row, n) => {
-      for (const node of row.querySelectorAll("[name], [id], [for], [aria-controls], [aria-describedby]")) {
-        for (const attr of ["name", "id", "for", "aria-controls", "aria-describedby"]) {
+      // (input and toolbar: a rich text editor names its hidden input and toolbar by id)
+      for (const node of row.querySelectorAll("[name], [id], [for], [aria-controls], [aria-describedby], [input], [toolbar]")) {
+        for (const attr of ["name", "id", "for", "aria-controls", "aria-describedby", "input", "toolbar"]) {
           const value = node.getAttribute(attr);
           if (value) node.setAttribute(attr, value.replace(new RegExp(`(^|-|\\.)${name}([.-])(\\d+|__n__)([.-])`), `$1${name}$2${n}$4`));
         }
@@ -106,6 +114,7 @@ function initChildTable(table) {
     body.insertAdjacentHTML("beforeend", html);
     const row = body.lastElementChild;
     initPickers(row);
+    initRichText(row);
     if (!focus) return renumber();
     changed();
     row.querySelector("input:not([type=hidden]), select, textarea")?.focus();

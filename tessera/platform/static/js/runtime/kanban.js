@@ -1,6 +1,7 @@
 // The kanban board: cards dragged between columns (SortableJS) or moved with the keyboard
 // (focus a card, ← / → to move it, Enter to open it).  Each move is one update through the
 // records service; when it is refused the card goes back where it was and the reason shows.
+// A long column shows its first cards and loads the next ones on request ("Load more").
 import Sortable from "../../vendor/sortable.esm.js";
 import { request, toast, text } from "./shared.js";
 
@@ -66,6 +67,46 @@ export function initBoard(root) {
       },
     });
   }
+
+  // "Load more": the column's next keyset page, fetched and appended in place (the link itself
+  // opens the column as a list when scripts are off).
+  board.addEventListener("click", async (event) => {
+    const more = event.target.closest("[data-load-more]");
+    if (!more) return;
+    event.preventDefault();
+    if (more.getAttribute("aria-busy") === "true") return;
+    const column = more.closest("[data-column]");
+    const url = new URL(board.dataset.moreUrl, window.location.href);
+    url.searchParams.set("column", column.dataset.column);
+    url.searchParams.set("after", more.dataset.after);
+    more.setAttribute("aria-busy", "true");
+    const { ok, data } = await request(url.toString());
+    more.removeAttribute("aria-busy");
+    if (!ok) {
+      toast(data.error || text("textError"), { error: true });
+      return;
+    }
+    const list = column.querySelector("[data-cards]");
+    const first = list.children.length;
+    // a card moved into this column since may come again in the next page: keep one
+    const seen = new Set([...list.querySelectorAll("[data-card]")].map((card) => card.dataset.id));
+    const holder = document.createElement("template");
+    holder.innerHTML = data.html; // rendered and escaped by the server
+    for (const card of holder.content.querySelectorAll("[data-card]")) {
+      if (!seen.has(card.dataset.id)) list.append(card);
+    }
+    const shown = list.querySelectorAll("[data-card]").length;
+    const total = Number(column.querySelector("[data-column-count]")?.textContent || shown);
+    if (data.next) {
+      more.dataset.after = data.next;
+      const progress = more.querySelector(".muted");
+      if (progress) progress.textContent = board.dataset.textProgress.replace("{shown}", shown).replace("{n}", total);
+    } else {
+      more.remove();
+    }
+    list.children[first]?.focus(); // keyboard users carry on from the first new card
+    counts();
+  });
 
   board.addEventListener("keydown", (event) => {
     const card = event.target.closest("[data-card]");

@@ -2,11 +2,13 @@
 // shows, so a big table's first page is not held up by COUNT), and the filter builder.
 import { request, text } from "./shared.js";
 import { initFilterBuilder } from "./filters.js";
+import { initPickers } from "./picker.js";
 
 export function initList(root) {
   const list = root.querySelector("[data-list]");
   if (!list) return;
   initSelection(list);
+  initBulkValue(list);
   initCount(list);
   const builder = list.querySelector("[data-filter-builder]");
   const meta = document.getElementById("rt-fields");
@@ -64,4 +66,23 @@ async function initCount(list) {
   if (ok && typeof data.total === "number") {
     target.textContent = list.dataset.textRecords.replace("{n}", data.total.toLocaleString(document.documentElement.lang));
   }
+}
+
+function initBulkValue(list) {
+  // Bulk edit's value: the chosen field's own input (a select's options, a date picker, a
+  // link search, a yes/no switch…), copied from the <template> the server rendered for it.
+  const field = list.querySelector("[data-bulk-field]");
+  const slot = list.querySelector("[data-bulk-value]");
+  if (!field || !slot) return;
+  const swap = () => {
+    const template = list.querySelector(`template[data-bulk-template="${CSS.escape(field.value)}"]`);
+    if (!template) return;
+    slot.replaceChildren(template.content.cloneNode(true));
+    initPickers(slot);
+  };
+  field.addEventListener("change", () => {
+    swap();
+    slot.querySelector("input:not([type=hidden]), select, textarea")?.focus();
+  });
+  swap();
 }

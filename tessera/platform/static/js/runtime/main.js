@@ -4,6 +4,7 @@ import { initTabs } from "./tabs.js";
 import { initList } from "./list.js";
 import { initForm } from "./form.js";
 import { initBoard } from "./kanban.js";
+import { initCalendar } from "./calendar.js";
 
 document.documentElement.classList.add("js");
 
@@ -43,4 +44,5 @@ if (root) {
   initList(document);
   initForm(document);
   initBoard(document);
+  initCalendar(document);
 }
