@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, request
+import sqlalchemy as sa
+from flask import Blueprint, abort, g, request
 from flask.typing import ResponseReturnValue
 
 from tessera.platform.identity.current import current_identity, login_required
@@ -45,6 +46,7 @@ def _builders_only() -> ResponseReturnValue | None:
     """403 unless the user may build the app of the URL (or, for URLs of no app, is an app
     builder; the manager also admits whoever may build some app, and lists only those)."""
     from tessera.platform import permissions
+    from tessera.platform.models import App
     from tessera.platform.runtime import current_platform
 
     identity = current_identity()
@@ -59,6 +61,13 @@ def _builders_only() -> ResponseReturnValue | None:
         with current_platform().db.engine.connect() as conn:
             if app_key is not None:
                 allowed = permissions.may_build(conn, str(app_key), identity)
+                # read here, once, for the view (``pages._app_row``); an unknown app is a 404
+                # for whoever could build one under that key, a 403 for everyone else
+                g.builder_app = conn.execute(
+                    sa.select(App.__table__).where(App.key == str(app_key))
+                ).first()
+                if allowed and g.builder_app is None:
+                    abort(404)
             else:
                 allowed = identity.has_platform_role("app_builder") or bool(
                     permissions.buildable_apps(conn, identity)

@@ -8,6 +8,7 @@ else is answered with 400 or 413 and a message, never a stack trace.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from flask import jsonify, request
@@ -15,7 +16,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tessera.builder_ui import blueprint, checks
-from tessera.builder_ui.pages import _app_or_404, _conn, error_json
+from tessera.builder_ui.pages import _app_row, _conn, error_json
 from tessera.engines import definitions as defs
 from tessera.platform import apps
 from tessera.platform.identity.current import require_identity
@@ -46,6 +47,25 @@ def _body() -> dict[str, Any] | ResponseReturnValue:
     return body
 
 
+@dataclass(frozen=True)
+class DesignerInput:
+    """A designer's request: its JSON body and the app definition it carries as ``doc``."""
+
+    body: dict[str, Any]
+    doc: dict[str, Any]
+
+
+def _designer_input(app: str) -> DesignerInput | ResponseReturnValue:
+    """The body and the definition of a designer's request, or the response refusing them."""
+    body = _body()
+    if not isinstance(body, dict):
+        return body
+    doc = _doc_of(body, app)
+    if not isinstance(doc, dict):
+        return doc
+    return DesignerInput(body, doc)
+
+
 def _doc_of(body: dict[str, Any], app: str) -> dict[str, Any] | ResponseReturnValue:
     doc = body.get("doc")
     if not isinstance(doc, dict):
@@ -58,7 +78,7 @@ def _doc_of(body: dict[str, Any], app: str) -> dict[str, Any] | ResponseReturnVa
 @blueprint.get("/<app>/_/draft")
 def api_draft(app: str) -> ResponseReturnValue:
     with _conn() as conn:
-        row = _app_or_404(conn, app)
+        row = _app_row()
         doc = apps.draft(conn, app)
     return jsonify(
         {
@@ -71,16 +91,12 @@ def api_draft(app: str) -> ResponseReturnValue:
 
 @blueprint.post("/<app>/_/draft")
 def api_save_draft(app: str) -> ResponseReturnValue:
-    body = _body()
-    if not isinstance(body, dict):
-        return body
-    doc = _doc_of(body, app)
-    if not isinstance(doc, dict):
-        return doc
+    given = _designer_input(app)
+    if not isinstance(given, DesignerInput):
+        return given
     with _conn() as conn:
-        _app_or_404(conn, app)
         try:
-            errors = apps.save_draft(conn, app, doc)
+            errors = apps.save_draft(conn, app, given.doc)
         except apps.AppError as exc:
             return _problem(400, str(exc))
     return jsonify({"saved": True, "errors": [error_json(e) for e in errors]})
@@ -89,12 +105,10 @@ def api_save_draft(app: str) -> ResponseReturnValue:
 @blueprint.post("/<app>/_/check")
 def api_check(app: str) -> ResponseReturnValue:
     """Check one formula or condition against the document the designer holds."""
-    body = _body()
-    if not isinstance(body, dict):
-        return body
-    doc = _doc_of(body, app)
-    if not isinstance(doc, dict):
-        return doc
+    given = _designer_input(app)
+    if not isinstance(given, DesignerInput):
+        return given
+    body, doc = given.body, given.doc
     source, entity = body.get("source"), body.get("entity")
     kind, result = body.get("kind", "formula"), body.get("result", "number")
     if not isinstance(source, str) or not isinstance(entity, str):
@@ -117,25 +131,19 @@ def api_check(app: str) -> ResponseReturnValue:
                 ],
             }
         )
-    with _conn() as conn:
-        _app_or_404(conn, app)
     return jsonify(checks.check_expression(doc, entity, source, kind=kind, result=result))
 
 
 @blueprint.post("/<app>/_/conditions")
 def api_conditions(app: str) -> ResponseReturnValue:
     """Which parts of a form the live preview shows for the values typed into it."""
-    body = _body()
-    if not isinstance(body, dict):
-        return body
-    doc = _doc_of(body, app)
-    if not isinstance(doc, dict):
-        return doc
+    given = _designer_input(app)
+    if not isinstance(given, DesignerInput):
+        return given
+    body, doc = given.body, given.doc
     entity, values = body.get("entity"), body.get("values", {})
     if not isinstance(entity, str) or not isinstance(values, dict):
         return _problem(400, "“entity” must be text and “values” an object")
-    with _conn() as conn:
-        _app_or_404(conn, app)
     identity = require_identity()
     now = dt.datetime.now(dt.UTC)
     return jsonify(
@@ -147,7 +155,6 @@ def api_conditions(app: str) -> ResponseReturnValue:
 def api_preview(app: str) -> ResponseReturnValue:
     """What publishing the saved draft would do: the plan and the changes, or the errors."""
     with _conn() as conn:
-        _app_or_404(conn, app)
         doc = apps.draft(conn, app)
         errors = defs.validate(doc)
         if errors:

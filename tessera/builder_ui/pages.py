@@ -19,6 +19,7 @@ from flask import (
     Response,
     abort,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -73,10 +74,10 @@ def error_json(error: defs.DefinitionError) -> dict[str, Any]:
     }
 
 
-def _app_or_404(conn: sa.Connection, key: str) -> sa.Row[Any]:
-    row = conn.execute(sa.select(App.__table__).where(App.key == key)).first()
-    if row is None:
-        abort(404)
+def _app_row() -> sa.Row[Any]:
+    """The registry row of the URL's app, read once by the blueprint's ``before_request`` with
+    the permission check (which answered 404 for an app that does not exist)."""
+    row: sa.Row[Any] = g.builder_app
     return row
 
 
@@ -261,7 +262,7 @@ def import_app() -> ResponseReturnValue:
 def export_app(app: str) -> ResponseReturnValue:
     with_data = request.args.get("data") == "1"
     with _conn() as conn:
-        row = _app_or_404(conn, app)
+        row = _app_row()
         if row.published_version is None:
             flash(gettext("Publish the app before exporting it."), "error")
             return redirect(url_for("builder.manager"))
@@ -280,7 +281,7 @@ def export_app(app: str) -> ResponseReturnValue:
 
 def _designer(template: str, app: str, entity: str | None, page: str) -> ResponseReturnValue:
     with _conn() as conn:
-        row = _app_or_404(conn, app)
+        row = _app_row()
         doc = apps.draft(conn, app)
         published = _published_doc(conn, row)
     if entity is not None and not _has_entity(doc, entity):
@@ -344,7 +345,7 @@ def _plan_page(
 ) -> ResponseReturnValue:
     """The publish (or rollback) page: errors, or the plan and the changes in words."""
     with _conn() as conn:
-        row = _app_or_404(conn, app)
+        row = _app_row()
         document = doc if doc is not None else apps.draft(conn, app)
         errors = defs.validate(document)
         result = None
@@ -411,7 +412,7 @@ def publish_now(app: str) -> ResponseReturnValue:
 @blueprint.get("/<app>/history")
 def history(app: str) -> ResponseReturnValue:
     with _conn() as conn:
-        row = _app_or_404(conn, app)
+        row = _app_row()
         versions = apps.history(conn, app)
         numbers = [v["version"] for v in versions]
         for v in versions:
@@ -435,7 +436,6 @@ def history(app: str) -> ResponseReturnValue:
 @blueprint.get("/<app>/history/<int:version>/rollback")
 def rollback(app: str, version: int) -> ResponseReturnValue:
     with _conn() as conn:
-        _app_or_404(conn, app)
         try:
             doc = apps.version_definition(conn, app, version)
         except apps.AppError:
@@ -448,7 +448,6 @@ def rollback_now(app: str, version: int) -> ResponseReturnValue:
     confirmed = request.form.get("confirm_destructive") == "yes"
     platform = current_platform()
     with _conn() as conn:
-        _app_or_404(conn, app)
         try:
             doc = apps.version_definition(conn, app, version)
         except apps.AppError:
