@@ -13,7 +13,6 @@ from flask import Flask, current_app
 from flask_limiter import Limiter
 
 from tessera.platform.audit import client_ip
-from tessera.platform.identity.current import bearer_token
 
 limiter = Limiter(key_func=lambda: client_ip() or "unknown", key_prefix="tessera-limits")
 
@@ -51,12 +50,10 @@ def init_app(app: Flask, redis_url: str) -> None:
         RATELIMIT_HEADERS_ENABLED=False,
     )
     limiter.init_app(app)
-
-
-@limiter.request_filter
-def _bearer_api_call() -> bool:
-    """Skip the limiter for Bearer-token API calls: no limit applies to them today (Tessera
-    sets no default or application-wide limits, and no API view is decorated), and finding
-    that out cost Flask-Limiter about a tenth of an API create.  API limits, when they come,
-    are per token and replace this filter."""
-    return bearer_token() is not None
+    # Tessera sets no default, application-wide or meta limits: every limit sits on the view it
+    # guards (sign-in, password reset), and those views' decorators check it when they run.  The
+    # extension's before_request pass would only look, on every request, for limits that do not
+    # exist (a tenth of a millisecond of each API call), so it is taken out again; its
+    # after_request hook stays, for ``deduct_when``.  A global limit, if one is ever wanted, is a
+    # decorator on the blueprint or this line removed.
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
