@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from tessera.engines import definitions as defs
 from tessera.engines.forms.search import ensure_search_index
+from tessera.engines.messages import _l, render
 from tessera.platform.models import App, AppVersion, Department, Role, User, utcnow
 
 EXPORT_FORMAT = "tessera.export/1"
@@ -37,7 +38,13 @@ class AppError(Exception):
 
 
 class AppNotFound(AppError):
-    pass
+    """No such app, or not published; ``template`` and ``params`` let the API say so in the
+    caller's language (:func:`tessera.platform.i18n.error_text`)."""
+
+    def __init__(self, template: str, /, **params: Any) -> None:
+        self.template = template
+        self.params: dict[str, Any] = params
+        super().__init__(render(template, params))
 
 
 @dataclass(frozen=True)
@@ -67,7 +74,7 @@ class PublishedApp:
 def _app_row(conn: sa.Connection, key: str) -> sa.Row[Any]:
     row = conn.execute(sa.select(App.__table__).where(App.key == key)).first()
     if row is None:
-        raise AppNotFound(f"no app with the key “{key}” is installed")
+        raise AppNotFound(_l("no app with the key “%(key)s” is installed"), key=key)
     return row
 
 
@@ -170,9 +177,9 @@ def published(conn: sa.Connection, key: str) -> PublishedApp:
             return kept
     app = conn.execute(_LIVE_ROW, {"key": key}).first()
     if app is None:
-        raise AppNotFound(f"no app with the key “{key}” is installed")
+        raise AppNotFound(_l("no app with the key “%(key)s” is installed"), key=key)
     if app.published_version is None:
-        raise AppNotFound(f"the app “{key}” has not been published yet")
+        raise AppNotFound(_l("the app “%(key)s” has not been published yet"), key=key)
     database = _databases.get(conn.engine)
     if database is None:
         database = _databases[conn.engine] = conn.engine.url.render_as_string(hide_password=True)

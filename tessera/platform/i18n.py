@@ -13,10 +13,11 @@ visitor made with the language switch (kept in the session), the browser's Accep
 
 from __future__ import annotations
 
+import dataclasses
 import io
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,10 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, has_app_context, has_request_context, request, session
-from flask_babel import Babel, Domain, get_locale
+from flask_babel import Babel, Domain, get_locale, gettext
 
+from tessera.engines.forms.errors import FieldError
+from tessera.engines.messages import Localised
 from tessera.platform.config import SUPPORTED_LOCALES
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
@@ -152,6 +155,54 @@ def localised(label: Any, locale: str | None = None, fallback: str = "") -> str:
         if isinstance(value, str) and value:
             return value
     return fallback
+
+
+@lru_cache(maxsize=8)
+def catalogue(tag: str) -> Translations:
+    """The catalogue of ``tag`` for work outside a request (a background job writing for the
+    person who started it), loaded once per process."""
+    return load_catalogue(normalise_locale(tag) or "en")
+
+
+def message_text(
+    template: str, params: Mapping[str, Any], message: str, locale: str | None = None
+) -> str:
+    """A refusal from the engines in the request's language, or in ``locale`` when given (a
+    job has no request): ``template`` (an English msgid) translated, then filled with
+    ``params`` (values, never translated; names given as ``Localised`` in that language).
+
+    ``message`` (the English sentence) is the answer when there is no template, or when a
+    translation does not fit its params (a broken catalogue entry must not hide the error).
+    """
+    if not template:
+        return message
+    if locale is None:
+        text, locale = str(gettext(template)), current_locale()
+    else:
+        text = catalogue(locale).gettext(template)
+    if not params:
+        return text
+    try:
+        return text % {k: v.pick(locale) if isinstance(v, Localised) else v
+                       for k, v in params.items()}  # fmt: skip
+    except (KeyError, ValueError, TypeError):
+        return message
+
+
+def error_text(error: Any, locale: str | None = None) -> str:
+    """:func:`message_text` of a ``FieldError`` (``.message``) or of an engine exception
+    (``InvalidValue``, ``NotFound``, ``PermissionDenied`` …: ``str(error)``); anything without
+    a template is shown as it is."""
+    message = error.message if isinstance(getattr(error, "message", None), str) else str(error)
+    return message_text(
+        getattr(error, "template", ""), getattr(error, "params", {}), message, locale
+    )
+
+
+def translated_errors(errors: Iterable[FieldError]) -> list[FieldError]:
+    """``errors`` with their ``message`` in the request's language (paths, codes, templates and
+    params unchanged), for the API's problems and the pages' field messages."""
+    return [dataclasses.replace(e, message=error_text(e)) for e in errors]
 
 
 def init_app(app: Flask, default_locale: str) -> None:

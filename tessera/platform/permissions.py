@@ -38,6 +38,7 @@ from tessera.engines.forms import (
 )
 from tessera.engines.forms.compiled import compile_records, record_tables
 from tessera.engines.forms.permissions import Facts, Policy, PolicyScope
+from tessera.engines.messages import _l
 from tessera.platform import apps, records
 from tessera.platform.api import problems
 from tessera.platform.identity.current import Identity
@@ -279,30 +280,30 @@ def share(
 ) -> dict[str, Any]:
     """Share a record the actor may change with a user or a department; returns the share."""
     if access not in ("read", "edit"):  # also refuses anything that is not text
-        raise ValidationFailed.one("access", "access is read or edit", "bad_value")
+        raise ValidationFailed.one("access", _l("access is read or edit"), "bad_value")
     if (user_id is None) == (department_id is None):
-        raise ValidationFailed.one("", "share with exactly one user or department", "bad_body")
+        raise ValidationFailed.one("", _l("share with exactly one user or department"), "bad_body")
     service = records.service_for(
         conn, app_key, actor, scope=records.scope_for(conn, app_key, actor)
     )
     model = service.entity(entity)
     if model.child:
-        raise NotFound(f"there is no entity “{entity[:40]}”")
+        raise NotFound(_l("there is no entity “%(key)s”"), key=entity[:40])
     row = service.row(model, record_id)
     if not service.scope.can("update", model, {**row, "id": record_id}):
-        raise PermissionDenied(f"you may not share this {model.label()}")
+        raise PermissionDenied(_l("you may not share this %(entity)s"), entity=model.named())
     if (
         user_id is not None
         and conn.scalar(sa.select(User.id).where(User.id == user_id, User.is_active.is_(True)))
         is None
     ):
-        raise ValidationFailed.one("user", f"there is no user #{user_id}", "not_found")
+        raise ValidationFailed.one("user", _l("there is no user #%(id)s"), "not_found", id=user_id)
     if (
         department_id is not None
         and conn.scalar(sa.select(Department.id).where(Department.id == department_id)) is None
     ):
         raise ValidationFailed.one(
-            "department", f"there is no department #{department_id}", "not_found"
+            "department", _l("there is no department #%(id)s"), "not_found", id=department_id
         )
     grantee = (
         SHARES.c.user_id == user_id
@@ -342,7 +343,7 @@ def unshare(
     model = service.entity(entity)
     row = service.row(model, record_id)
     if not service.scope.can("update", model, {**row, "id": record_id}):
-        raise PermissionDenied(f"you may not share this {model.label()}")
+        raise PermissionDenied(_l("you may not share this %(entity)s"), entity=model.named())
     where = [SHARES.c.app == app_key, SHARES.c.entity == entity, SHARES.c.record_id == record_id]
     if user_id is not None:
         where.append(SHARES.c.user_id == user_id)
@@ -371,7 +372,7 @@ def _id(value: Any, path: str) -> int | None:
     if value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
-        raise ValidationFailed.one(path, "give an id (a positive whole number)", "type")
+        raise ValidationFailed.one(path, _l("give an id (a positive whole number)"), "type")
     return value
 
 
@@ -401,7 +402,7 @@ def shares_view(app: str, entity: str, record: str) -> Response:
             )
             model = service.entity(entity)
             if model.child:
-                raise NotFound(f"there is no entity “{entity[:40]}”")
+                raise NotFound(_l("there is no entity “%(key)s”"), key=entity[:40])
             service.row(model, number)
             return api.json_response({"shares": shares_of(conn, app, entity, number)})
         if request.method == "POST":

@@ -10,7 +10,6 @@ size; a single entry on PostgreSQL is one statement (the audit insert as a CTE o
 from __future__ import annotations
 
 import datetime as dt
-import json
 import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -26,6 +25,7 @@ from tessera.engines.forms import (
     utc_now,
 )
 from tessera.engines.forms.context import Clock
+from tessera.engines.forms.inserts import json_text
 from tessera.platform import apps
 from tessera.platform.models import AuditEntry, Event, User
 
@@ -58,21 +58,20 @@ _EVENT_INSERT = sa.insert(EVENTS).values(
 _JOURNAL_ONE_STATEMENT = _EVENT_INSERT.add_cte(_AUDIT_INSERT.cte("journal_audit"))
 
 
-_UNNESTED = (
-    "unnest(%(action)s::VARCHAR[], %(app)s::VARCHAR[], %(entity)s::VARCHAR[], "
-    "%(record)s::BIGINT[], %(changes)s::TEXT[]::JSONB[], %(payload)s::TEXT[]::JSONB[]) "
-    "AS u(action, app, entity, record_id, changes, payload)"
-)
-#: PostgreSQL, a batch of entries: audit rows (a data-modifying CTE) and events in one statement
-_JOURNAL_UNNEST = (
-    "WITH journal_audit AS (INSERT INTO audit_log "
+#: PostgreSQL, a batch of entries: the varying values as one JSON document (one parameter the
+#: C encoder writes; arrays of JSON text made the driver escape every quote in Python), audit
+#: rows as a data-modifying CTE and events in one statement
+_JOURNAL_RECORDSET = (
+    "WITH u AS (SELECT * FROM json_to_recordset(%(rows)s::json) AS u(action VARCHAR, "
+    "app VARCHAR, entity VARCHAR, record_id BIGINT, changes JSONB, payload JSONB)), "
+    "journal_audit AS (INSERT INTO audit_log "
     "(at, actor_id, actor_key, actor_name, via, action, app, entity, record_id, changes, ip) "
     "SELECT %(at)s::TIMESTAMPTZ, %(actor)s::BIGINT, %(actor_key)s::VARCHAR, "
     "%(actor_name)s::VARCHAR, %(via)s::VARCHAR, u.action, u.app, u.entity, "
-    f"u.record_id, u.changes, %(ip)s::VARCHAR FROM {_UNNESTED}) "
+    "u.record_id, u.changes, %(ip)s::VARCHAR FROM u) "
     "INSERT INTO events (kind, app, entity, record_id, payload, actor_id, via, created_at) "
     "SELECT u.action, u.app, u.entity, u.record_id, u.payload, %(actor)s::BIGINT, "
-    f"%(via)s::VARCHAR, %(at)s::TIMESTAMPTZ FROM {_UNNESTED}"
+    "%(via)s::VARCHAR, %(at)s::TIMESTAMPTZ FROM u"
 )
 _Prepared = list[tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]]]
 _DRIVER: weakref.WeakKeyDictionary[sa.Dialect, _Prepared] = weakref.WeakKeyDictionary()
@@ -175,16 +174,16 @@ class PlatformJournal:
             conn.execute(_JOURNAL_ONE_STATEMENT, rows[0])  # one round trip for both rows
         elif conn.dialect.name == "postgresql":
             # a batch: both tables in one statement, one array parameter per varying column
+            varying = [
+                {"action": r["j_action"], "app": r["j_app"], "entity": r["j_entity"],
+                 "record_id": r["j_record"], "changes": r["j_changes"], "payload": r["j_payload"]}
+                for r in rows
+            ]  # fmt: skip
             conn.exec_driver_sql(
-                _JOURNAL_UNNEST,
+                _JOURNAL_RECORDSET,
                 {
                     "at": at, "actor": actor.user_id, "actor_key": key, "actor_name": name,
-                    "via": actor.via, "ip": self.ip,
-                    "action": [r["j_action"] for r in rows], "app": [r["j_app"] for r in rows],
-                    "entity": [r["j_entity"] for r in rows],
-                    "record": [r["j_record"] for r in rows],
-                    "changes": [json.dumps(r["j_changes"]) for r in rows],
-                    "payload": [json.dumps(r["j_payload"]) for r in rows],
+                    "via": actor.via, "ip": self.ip, "rows": json_text(varying),
                 },
             )  # fmt: skip
         else:

@@ -24,6 +24,7 @@ from tessera.engines.definitions.fields.base import pick_label
 from tessera.engines.definitions.fields.computed import Stored
 from tessera.engines.definitions.format import upgrade
 from tessera.engines.definitions.validate import validate
+from tessera.engines.messages import Localised
 
 _NOT_STORAGE = {"key", "label", "help", "required", "unique", "index", "read_only", "default"}
 
@@ -71,6 +72,10 @@ class FieldModel:
     def label(self, locale: str = "en") -> str:
         return _label(self.labels, locale, self.key)
 
+    def named(self) -> Localised:
+        """The label as a message parameter, read in the reader's language when shown."""
+        return Localised(self.label(), self.label)
+
 
 @dataclass(frozen=True)
 class IndexModel:
@@ -106,6 +111,10 @@ class EntityModel:
     def label(self, locale: str = "en") -> str:
         return _label(self.labels, locale, self.key)
 
+    def named(self) -> Localised:
+        """The label as a message parameter, read in the reader's language when shown."""
+        return Localised(self.label(), self.label)
+
 
 @dataclass(frozen=True)
 class AppModel:
@@ -126,6 +135,10 @@ class AppModel:
 
     def label(self, locale: str = "en") -> str:
         return _label(self.labels, locale, self.key)
+
+    def named(self) -> Localised:
+        """The label as a message parameter, read in the reader's language when shown."""
+        return Localised(self.label(), self.label)
 
     def to_doc(self) -> dict[str, Any]:
         """The definition (a fresh copy each call)."""

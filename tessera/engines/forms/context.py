@@ -70,6 +70,14 @@ class Scope(Protocol):
         """Field keys (and ``owner``) the actor may write, or None for all."""
         ...
 
+    def refused(
+        self, action: Action, entity: EntityModel, records: Sequence[Mapping[str, Any]]
+    ) -> list[Any]:
+        """The ids of the stored ``records`` the actor may not ``action``, in their order:
+        :meth:`can` for a whole chunk at once (a bulk create checks its rows after writing
+        them, and one query per chunk beats one per row)."""
+        ...
+
 
 class AllowAll:
     """The default scope: everything visible, everything allowed."""
@@ -83,6 +91,11 @@ class AllowAll:
     def writable_fields(self, entity: EntityModel) -> set[str] | None:
         return None
 
+    def refused(
+        self, action: Action, entity: EntityModel, records: Sequence[Mapping[str, Any]]
+    ) -> list[Any]:
+        return []
+
 
 class DenyAll:
     """Nothing visible, nothing allowed (an automation in an app that is not its own)."""
@@ -95,6 +108,11 @@ class DenyAll:
 
     def writable_fields(self, entity: EntityModel) -> set[str] | None:
         return set()
+
+    def refused(
+        self, action: Action, entity: EntityModel, records: Sequence[Mapping[str, Any]]
+    ) -> list[Any]:
+        return [r.get("id") for r in records]
 
     def hidden_fields(self, entity: EntityModel) -> set[str]:
         return {f.key for f in entity.fields}

@@ -28,6 +28,8 @@ from tessera.engines import expressions as ex
 from tessera.engines.definitions import AppModel, EntityModel, FieldModel
 from tessera.engines.definitions.fields.base import CHOICE_OPS, DATE_OPS, ORDER_OPS
 from tessera.engines.forms.errors import FieldError, ValidationFailed
+from tessera.engines.forms.values import UNKNOWN_FIELD
+from tessera.engines.messages import _l
 
 MAX_DEPTH = 8
 MAX_LEAVES = 100
@@ -93,10 +95,15 @@ class FilterCompiler:
             for ref in sorted(ex.references(expr)):
                 if self._hidden_path(ref):
                     raise ValidationFailed.one(
-                        path, f"there is no field “{_name('.'.join(ref))}”", "unknown_field"
+                        path,
+                        _l("there is no field “%(key)s”"),
+                        "unknown_field",
+                        key=_name(".".join(ref)),
                     )
         if checked.type.kind is not ex.ValueType.BOOLEAN:
-            raise ValidationFailed.one(path, "a filter must be a yes/no formula", "not_a_condition")
+            raise ValidationFailed.one(
+                path, _l("a filter must be a yes/no formula"), "not_a_condition"
+            )
         tables = {**self.tables, self.entity.key: self.table}
         condition: sa.ColumnElement[bool] = ex.compile_sql(
             checked, tables, self.context, self.dialect
@@ -120,14 +127,16 @@ class FilterCompiler:
     # -- JSON filters ----------------------------------------------------------------------
     def json(self, node: Any, path: str = "filter", depth: int = 0) -> sa.ColumnElement[bool]:
         if depth > MAX_DEPTH:
-            raise ValidationFailed.one(path, f"filters nest at most {MAX_DEPTH} levels", "too_deep")
+            raise ValidationFailed.one(
+                path, _l("filters nest at most %(depth)s levels"), "too_deep", depth=MAX_DEPTH
+            )
         if not isinstance(node, Mapping):
-            raise ValidationFailed.one(path, "a filter is an object", "bad_filter")
+            raise ValidationFailed.one(path, _l("a filter is an object"), "bad_filter")
         groups = [k for k in ("and", "or", "not") if k in node]
         if groups:
             if len(node) != 1:
                 raise ValidationFailed.one(
-                    path, "a group has exactly one key: and, or or not", "bad_filter"
+                    path, _l("a group has exactly one key: and, or or not"), "bad_filter"
                 )
             key = groups[0]
             if key == "not":
@@ -135,7 +144,7 @@ class FilterCompiler:
             items = node[key]
             if not isinstance(items, list) or not items:
                 raise ValidationFailed.one(
-                    f"{path}.{key}", "a group holds a non-empty list of filters", "bad_filter"
+                    f"{path}.{key}", _l("a group holds a non-empty list of filters"), "bad_filter"
                 )
             parts = [
                 self.json(item, f"{path}.{key}[{i}]", depth + 1) for i, item in enumerate(items)
@@ -143,11 +152,16 @@ class FilterCompiler:
             return sa.and_(*parts) if key == "and" else sa.or_(*parts)
         self.leaves += 1
         if self.leaves > MAX_LEAVES:
-            raise ValidationFailed.one(path, f"at most {MAX_LEAVES} conditions", "too_many")
+            raise ValidationFailed.one(
+                path, _l("at most %(count)s conditions"), "too_many", count=MAX_LEAVES
+            )
         unknown = set(node) - {"field", "op", "value"}
         if unknown:
             raise ValidationFailed.one(
-                path, f"unknown key “{_name(sorted(map(str, unknown))[0])}”", "bad_filter"
+                path,
+                _l("unknown key “%(key)s”"),
+                "bad_filter",
+                key=_name(sorted(map(str, unknown))[0]),
             )
         return self.leaf(node.get("field"), node.get("op"), node.get("value"), path)
 
@@ -160,16 +174,21 @@ class FilterCompiler:
         ):
             raise ValidationFailed.one(
                 f"{path}.field",
-                f"“{self.entity.label()}” has no field “{_name(key)}”",
+                UNKNOWN_FIELD,
                 "unknown_field",
+                entity=self.entity.named(),
+                key=_name(key),
             )
         f = self.entity.field(key) if self.entity.has_field(key) else None
         operators = f.kind.operators if f is not None else _SYSTEM[key][1]
         if not isinstance(op, str) or op not in operators:
             raise ValidationFailed.one(
                 f"{path}.op",
-                f"“{_name(op)}” is not an operator for “{key}”; use one of {', '.join(operators)}",
+                _l("“%(op)s” is not an operator for “%(key)s”; use one of %(operators)s"),
                 "bad_operator",
+                op=_name(op),
+                key=key,
+                operators=", ".join(operators),
             )
         try:
             return self._condition(key, f, op, value)
@@ -181,21 +200,29 @@ class FilterCompiler:
             kind = _SYSTEM[key][2]
             from tessera.engines.definitions.fields import field_type
 
-            checked, message = field_type(kind).check({"key": key}, value)
+            checked, error = field_type(kind).try_validate({"key": key}, value)
         elif f.type in ("multi_select", "multi_link"):
-            checked, message = f.kind.check(f.spec, value if isinstance(value, list) else [value])
+            many = value if isinstance(value, list) else [value]
+            checked, error = f.kind.try_validate(f.spec, many)
         else:
-            checked, message = f.kind.check(f.spec, value)
-        if message is not None or checked is None:
-            raise ValidationFailed.one("value", message or "a value is needed", "bad_value")
+            checked, error = f.kind.try_validate(f.spec, value)
+        if error is not None:
+            raise ValidationFailed.one("value", error.template, "bad_value", **error.params)
+        if checked is None:
+            raise ValidationFailed.one("value", _l("a value is needed"), "bad_value")
         return checked
 
     def _many(
         self, key: str, f: FieldModel | None, value: Any, size: int | None = None
     ) -> list[Any]:
         if not isinstance(value, list) or not value or (size is not None and len(value) != size):
-            wanted = f"{size} values" if size else "a non-empty list of values"
-            raise ValidationFailed.one("value", f"this operator needs {wanted}", "bad_value")
+            if size:
+                raise ValidationFailed.one(
+                    "value", _l("this operator needs %(size)s values"), "bad_value", size=size
+                )
+            raise ValidationFailed.one(
+                "value", _l("this operator needs a non-empty list of values"), "bad_value"
+            )
         return [self._check(key, f, v) for v in value]
 
     def _column(self, key: str, f: FieldModel | None) -> Any:
@@ -222,7 +249,9 @@ class FilterCompiler:
             return self._multi_select(f, col, op, value)
         if op in ("contains", "not_contains", "starts_with", "ends_with"):
             if not isinstance(value, str) or not value:
-                raise ValidationFailed.one("value", "this operator needs some text", "bad_value")
+                raise ValidationFailed.one(
+                    "value", _l("this operator needs some text"), "bad_value"
+                )
             escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             pattern = {"starts_with": f"{escaped}%", "ends_with": f"%{escaped}"}.get(
                 op, f"%{escaped}%"
@@ -265,7 +294,7 @@ class FilterCompiler:
         today = self.context.now.astimezone(tz).date()
         if op in ("in_last_days", "in_next_days"):
             if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 36500:
-                raise ValidationFailed.one("value", "give a number of days", "bad_value")
+                raise ValidationFailed.one("value", _l("give a number of days"), "bad_value")
             start, end = (
                 (today - dt.timedelta(days=value), today + dt.timedelta(days=1))
                 if op == "in_last_days"
@@ -336,7 +365,7 @@ class FilterCompiler:
             north, east = float(box["north"]), float(box["east"])
         except (KeyError, TypeError, ValueError):
             raise ValidationFailed.one(
-                "value", "a box needs numbers south, west, north and east", "bad_value"
+                "value", _l("a box needs numbers south, west, north and east"), "bad_value"
             ) from None
         return sa.and_(lat >= south, lat <= north, lng >= west, lng <= east)
 
@@ -357,9 +386,15 @@ def sort_column(
         stored = f.spec.get("_stored") or {}
         if f.type not in _UNSORTABLE and stored.get("type") not in _UNSORTABLE and f.columns:
             return table.c[f.columns[0]]
-        raise ValidationFailed.one(path, f"“{f.label()}” cannot be sorted on", "unsortable")
+        raise ValidationFailed.one(
+            path, _l("“%(label)s” cannot be sorted on"), "unsortable", label=f.named()
+        )
     raise ValidationFailed.one(
-        path, f"“{entity.label()}” has no field “{_name(key)}” to sort on", "unknown_field"
+        path,
+        _l("“%(entity)s” has no field “%(key)s” to sort on"),
+        "unknown_field",
+        entity=entity.named(),
+        key=_name(key),
     )
 
 
@@ -370,7 +405,7 @@ def parse_sort(text: str) -> list[tuple[str, str]]:
         item = item.strip()
         if not _SORT_ITEM.match(item):
             raise ValidationFailed.one(
-                f"sort[{i}]", f"“{_name(item)}” is not a field to sort on", "bad_sort"
+                f"sort[{i}]", _l("“%(key)s” is not a field to sort on"), "bad_sort", key=_name(item)
             )
         out.append((item.lstrip("-"), "desc" if item.startswith("-") else "asc"))
     return out
@@ -379,7 +414,7 @@ def parse_sort(text: str) -> list[tuple[str, str]]:
 def check_sort(sort: Sequence[Any]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     if not isinstance(sort, list | tuple) or len(sort) > 5:
-        raise ValidationFailed.one("sort", "sort by at most 5 fields", "bad_sort")
+        raise ValidationFailed.one("sort", _l("sort by at most 5 fields"), "bad_sort")
     for i, item in enumerate(sort):
         if (
             not isinstance(item, list | tuple)
@@ -388,7 +423,7 @@ def check_sort(sort: Sequence[Any]) -> list[tuple[str, str]]:
             or not isinstance(item[0], str)
         ):
             raise ValidationFailed.one(
-                f"sort[{i}]", "each sort is a field and asc or desc", "bad_sort"
+                f"sort[{i}]", _l("each sort is a field and asc or desc"), "bad_sort"
             )
         out.append((item[0], item[1]))
     return out

@@ -33,7 +33,14 @@ from tessera.engines.forms.context import Actor, AllowAll, Clock, Journal, Scope
 from tessera.engines.forms.errors import NotFound, ValidationFailed
 from tessera.engines.forms.filters import FilterCompiler, check_sort, sort_column
 from tessera.engines.forms.search import search_condition
-from tessera.engines.forms.values import SYSTEM_FIELDS, from_row, jsonable, row_reader
+from tessera.engines.forms.values import (
+    SYSTEM_FIELDS,
+    UNKNOWN_FIELD,
+    from_row,
+    jsonable,
+    row_reader,
+)
+from tessera.engines.messages import _l
 
 MAX_LIMIT = 500
 #: system fields a child row does not show (it lives and dies with its parent record)
@@ -141,7 +148,7 @@ class Reads:
 
     def entity(self, key: str) -> EntityModel:
         if not isinstance(key, str) or not self.app.has_entity(key):
-            raise NotFound(f"there is no entity “{str(key)[:40]}”")
+            raise NotFound(_l("there is no entity “%(key)s”"), key=str(key)[:40])
         return self.app.entity(key)
 
     def table(self, entity: EntityModel) -> sa.Table:
@@ -194,7 +201,7 @@ class Reads:
     ) -> sa.Row[Any]:
         """:meth:`row` as the positional row its entity's :class:`RowReader` reads."""
         if not isinstance(record_id, int) or isinstance(record_id, bool):
-            raise NotFound(f"there is no record “{str(record_id)[:40]}”")
+            raise NotFound(_l("there is no record “%(id)s”"), id=str(record_id)[:40])
         table = self.table(entity)
         query = sa.select(table).where(table.c.id == record_id, *self.visible(entity, table))
         if trashed is not None:
@@ -206,8 +213,12 @@ class Reads:
         if found is None or not self.scope.can(
             "read", entity, row_reader(entity, table).records([found])[0]
         ):
-            where = "in the trash" if trashed else ""
-            raise NotFound(f"there is no {entity.label()} #{record_id} {where}".strip())
+            missing = (
+                _l("there is no %(entity)s #%(id)s in the trash")
+                if trashed
+                else _l("there is no %(entity)s #%(id)s")
+            )
+            raise NotFound(missing, entity=entity.named(), id=record_id)
         return found
 
     def _fields(
@@ -231,8 +242,10 @@ class Reads:
             if not isinstance(key, str) or not (entity.has_field(key) or key in SYSTEM_FIELDS):
                 raise ValidationFailed.one(
                     f"fields[{i}]",
-                    f"“{entity.label()}” has no field “{str(key)[:40]}”",
+                    UNKNOWN_FIELD,
                     "unknown_field",
+                    entity=entity.named(),
+                    key=str(key)[:40],
                 )
             if key not in SYSTEM_FIELDS and key not in hidden:  # asked-for hidden: left out
                 wanted.append(key)
@@ -321,7 +334,7 @@ class Reads:
             )
         ):
             raise ValidationFailed.one(
-                path, f"“{str(key)[:40]}” is not a link to expand", "bad_expand"
+                path, _l("“%(key)s” is not a link to expand"), "bad_expand", key=str(key)[:40]
             )
         f = entity.field(key)
         target = self.app.entity(str(f.target))
@@ -379,7 +392,9 @@ class Reads:
         if not self.scope.can("read", model, None):
             return Page([], None, 0 if q.with_total else None)
         if not isinstance(q.limit, int) or not 1 <= q.limit <= MAX_LIMIT:
-            raise ValidationFailed.one("limit", f"the page size is 1 to {MAX_LIMIT}", "bad_limit")
+            raise ValidationFailed.one(
+                "limit", _l("the page size is 1 to %(max)s"), "bad_limit", max=MAX_LIMIT
+            )
         keys = self._fields(model, q.fields, default_all=False)
         where = self.where(model, table, q)
         hidden = self.hidden(model)
@@ -443,7 +458,7 @@ class Reads:
         if q.search:
             if not isinstance(q.search, str) or len(q.search) > 200:
                 raise ValidationFailed.one(
-                    "search", "search for at most 200 characters", "bad_search"
+                    "search", _l("search for at most 200 characters"), "bad_search"
                 )
             condition = search_condition(
                 self.conn, model, table, q.search, hidden=self.hidden(model)
@@ -532,7 +547,7 @@ class Reads:
         self, token: Any, fingerprint: str, sort: builtins.list[tuple[sa.Column[Any], str]]
     ) -> tuple[bool, builtins.list[Any], int]:
         bad = ValidationFailed.one(
-            "after", "this page cursor is not valid for this list", "bad_cursor"
+            "after", _l("this page cursor is not valid for this list"), "bad_cursor"
         )
         if not isinstance(token, str) or len(token) > 2000:
             raise bad

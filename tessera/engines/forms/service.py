@@ -21,9 +21,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -46,6 +44,7 @@ from tessera.engines.forms.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from tessera.engines.forms.inserts import column_names, insert_rows
 from tessera.engines.forms.reads import Reads, TimelineEntry, timeline
 from tessera.engines.forms.values import (
     Checker,
@@ -59,6 +58,7 @@ from tessera.engines.forms.values import (
     row_reader,
     to_columns,
 )
+from tessera.engines.messages import _l
 
 BULK_CHUNK = 1000
 _ABSENT: Any = object()  # a field a new record leaves out unless it is given
@@ -69,55 +69,6 @@ _CHILD_SYSTEM = ("version", "created_at", "updated_at", "created_by", "updated_b
 def _ids(value: Any) -> list[Any]:
     """A link value (an id or None) or a multi-link value (a list of ids) as a list."""
     return list(value) if isinstance(value, list) else [value]
-
-
-_STATEMENTS: dict[int, tuple[sa.Table, Any, tuple[str, ...]]] = {}
-
-
-def _prepared(table: sa.Table) -> tuple[sa.Table, Any, tuple[str, ...]]:
-    """Per table, once: its INSERT (returning the new ids in parameter order) and its column
-    names, so SQLAlchemy finds the compiled statement in its cache by a stable shape."""
-    hit = _STATEMENTS.get(id(table))
-    if hit is None or hit[0] is not table:
-        insert = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        hit = (table, insert, tuple(c.name for c in table.c))
-        if len(_STATEMENTS) > 1024:
-            _STATEMENTS.clear()
-        _STATEMENTS[id(table)] = hit
-    return hit
-
-
-_UNNEST: dict[int, tuple[sa.Table, tuple[str, str, tuple[str, ...]]]] = {}
-
-
-def _unnest_statements(table: sa.Table, dialect: sa.Dialect) -> tuple[str, str, tuple[str, ...]]:
-    """PostgreSQL, per table: ``INSERT … SELECT * FROM unnest(%(p0)s::type[], …)`` over every
-    column but ``id`` (given first), and the query drawing ``n`` ids from its sequence."""
-    hit = _UNNEST.get(id(table))
-    if hit is not None and hit[0] is table:
-        return hit[1]
-    quote = dialect.identifier_preparer.quote
-    names = tuple(c.name for c in table.c if c.name != "id")
-    arrays = ["%(p_id)s::BIGINT[]"]
-    for n, name in enumerate(names):
-        kind = table.c[name].type
-        if isinstance(kind, sa.JSON):
-            arrays.append(f"%(p{n})s::TEXT[]::JSONB[]")
-        else:
-            arrays.append(f"%(p{n})s::{kind.compile(dialect=dialect)}[]")
-    columns = ", ".join(quote(c) for c in ("id", *names))
-    insert = (
-        f"INSERT INTO {quote(table.name)} ({columns}) SELECT * FROM unnest({', '.join(arrays)})"
-    )
-    sequence = (
-        f"SELECT nextval(pg_get_serial_sequence('{quote(table.name)}', 'id')) "
-        "FROM generate_series(1, %(n)s)"
-    )
-    made = (insert, sequence, names)
-    if len(_UNNEST) > 1024:
-        _UNNEST.clear()
-    _UNNEST[id(table)] = (table, made)
-    return made
 
 
 _WRITERS: dict[int, tuple[EntityModel, list[tuple[str, str | None, FieldModel]]]] = {}
@@ -139,73 +90,6 @@ def _writers(model: EntityModel) -> list[tuple[str, str | None, FieldModel]]:
         _WRITERS.clear()
     _WRITERS[id(model)] = (model, writers)
     return writers
-
-
-_SAME_IN_EVERY_ROW = frozenset(
-    ("created_at", "updated_at", "created_by", "updated_by", "version", "deleted_at")
-)
-#: SQLite: from this many rows on, the search index is filled by one statement after the rows
-FTS_BULK_MIN = 50
-_DRIVER_INSERTS: dict[int, tuple[sa.Table, str, list[tuple[str, Any]]]] = {}
-
-
-def _driver_insert(table: sa.Table, dialect: sa.Dialect) -> tuple[str, list[tuple[str, Any]]]:
-    """SQLite, per table: the INSERT of every column as the driver's SQL, and each parameter's
-    name with the bind processor SQLAlchemy would apply (datetimes as text, JSON serialised),
-    so a chunk goes to the driver as tuples without SQLAlchemy's per-row parameter work."""
-    hit = _DRIVER_INSERTS.get(id(table))
-    if hit is not None and hit[0] is table:
-        return hit[1], hit[2]
-    compiled = sa.insert(table).compile(dialect=dialect)
-    steps = [
-        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-        for name in compiled.positiontup or ()
-    ]
-    if len(_DRIVER_INSERTS) > 1024:
-        _DRIVER_INSERTS.clear()
-    _DRIVER_INSERTS[id(table)] = (table, str(compiled), steps)
-    return str(compiled), steps
-
-
-@contextmanager
-def _search_index_after(conn: sa.Connection, table: sa.Table, first: int, last: int) -> Any:
-    """SQLite: rows ``first``..``last`` go into the entity's full-text index with one
-    ``INSERT … SELECT`` after they are inserted, instead of one trigger run per row (about four
-    times faster for a chunk: FTS5 takes a set of rows much better than rows one by one).
-
-    The insert trigger is dropped for the block and created again, as it was, in the same
-    transaction: nobody else sees it missing (SQLite has one writer, and this one holds the
-    lock), and a failure rolls the drop back with the caller's SAVEPOINT.  The trigger is
-    read from ``sqlite_master``, so whatever :func:`~.search.ensure_search_index` made is
-    what comes back."""
-    fts = naming.search_name(table.name)
-    trigger_sql = conn.exec_driver_sql(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (f"{fts}_ai",)
-    ).scalar()
-    if not trigger_sql:
-        yield
-        return
-    quote = conn.dialect.identifier_preparer.quote
-    columns = [r[1] for r in conn.exec_driver_sql(f"PRAGMA table_info({quote(fts)})")]
-    conn.exec_driver_sql(f"DROP TRIGGER {quote(fts + '_ai')}")
-    try:
-        yield
-        names = ", ".join(quote(c) for c in columns)
-        conn.exec_driver_sql(
-            f"INSERT INTO {quote(fts)}(rowid, {names}) SELECT id, {names} "
-            f"FROM {quote(table.name)} WHERE id BETWEEN ? AND ?",
-            (first, last),
-        )
-    finally:
-        conn.exec_driver_sql(str(trigger_sql))
-
-
-def _insert_statement(table: sa.Table) -> Any:
-    return _prepared(table)[1]
-
-
-def _column_names(table: sa.Table) -> tuple[str, ...]:
-    return _prepared(table)[2]
 
 
 def _join(prefix: str, key: str) -> str:
@@ -241,7 +125,7 @@ class RecordService(Reads):
         """Create many records in one transaction: all or none; errors carry ``[row].field``."""
         model = self.entity(entity)
         if not isinstance(rows, Sequence) or isinstance(rows, str | bytes):
-            raise ValidationFailed.one("", "give a list of records", "type")
+            raise ValidationFailed.one("", _l("give a list of records"), "type")
         with self.conn.begin_nested():
             ids, entries = self._create(model, list(rows), bulk=True)
             self._journal(entries)
@@ -351,7 +235,9 @@ class RecordService(Reads):
         plain: bool = False,
     ) -> tuple[list[int], list[JournalEntry]]:
         if not self.scope.can("create", model, None):
-            raise PermissionDenied(f"you may not create {model.label()} records")
+            raise PermissionDenied(
+                _l("you may not create %(entity)s records"), entity=model.named()
+            )
         now = self.clock()
         recompute = Recomputer(self.conn, self.compiled, self.tables, self.context())
         writable = self.scope.writable_fields(model)
@@ -406,20 +292,25 @@ class RecordService(Reads):
             else:  # every column's value is known: what was inserted, and the new id
                 stored = row_reader(model, self.table(model)).records(returned)
                 snapshots = {r["id"]: r for r in stored}
-                names = _column_names(self.table(model))
+                names = column_names(self.table(model))
                 rows = (
                     [dict(zip(names, r, strict=True)) for r in returned]
                     if not plain and plan.rules
                     else []
                 )
             self._created = snapshots[batch_ids[-1]]  # create() returns it without reading again
-            for n, record_id in enumerate(batch_ids):  # the scope after the write, too
-                if not self.scope.can("create", model, snapshots[record_id]):
-                    where = f"[{start + n}]" if bulk else ""
-                    raise PermissionDenied(
-                        f"{where} you may not create this {model.label()}: it would be outside "
-                        "the records you may create".strip()
-                    )
+            # the scope after the write, too: one check for the whole chunk
+            refused = self.scope.refused("create", model, [snapshots[i] for i in batch_ids])
+            if refused:
+                n = batch_ids.index(refused[0])
+                outside = (
+                    _l("[%(row)s] you may not create this %(entity)s: it would be outside "
+                       "the records you may create")
+                    if bulk
+                    else _l("you may not create this %(entity)s: it would be outside the "
+                            "records you may create")
+                )  # fmt: skip
+                raise PermissionDenied(outside, row=start + n, entity=model.named())
             if not plain:
                 self._check_rules(
                     model, rows, [f"[{start + n}]" if bulk else "" for n in range(len(batch))]
@@ -566,81 +457,23 @@ class RecordService(Reads):
         user = self.actor.user_id
         system = {"created_at": now, "updated_at": now, "created_by": user, "updated_by": user,
                   "version": 1, "deleted_at": None}  # fmt: skip
-        rows = [{**self._columns(model, r), **system, "owner_id": r.get("owner")} for r in records]
-        statement = _insert_statement(table)
+        rows = [{**self._columns(model, r), "owner_id": r.get("owner")} for r in records]
         try:
-            if len(rows) == 1:  # one row: a plain execute, not the executemany machinery
-                ids = [int(self.conn.execute(statement, rows[0]).scalar_one())]
-            elif self.dialect == "sqlite":
-                ids = self._insert_numbered(table, rows)
-            elif self.dialect == "postgresql":
-                ids = self._insert_unnest(table, rows)
-            else:
-                ids = [int(i) for i in self.conn.execute(statement, rows).scalars()]
+            ids = insert_rows(self.conn, table, rows, system)
         except sa.exc.IntegrityError:
             raise ValidationFailed.one(
-                "", "another record was saved with the same unique value at the same time", "unique"
+                "",
+                _l("another record was saved with the same unique value at the same time"),
+                "unique",
             ) from None
-        names = _column_names(table)
+        names = column_names(table)
         stored = []
         for record, row, record_id in zip(records, rows, ids, strict=True):
-            record["id"] = row["id"] = record_id
-            stored.append(tuple(map(row.get, names)))
+            record["id"] = record_id
+            stored.append(tuple(map({**system, **row}.get, names)))
         self._write_relations(model, records, now, creating=True)
         recompute.propagate(model.key, ids, {ALL})
         return ids, stored
-
-    def _insert_numbered(self, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
-        """SQLite: many rows with ids given by us, in one driver-level executemany.
-
-        SQLite cannot return the ids of a multi-row INSERT in the order of its rows, so
-        SQLAlchemy would send one INSERT per row.  The write lock is ours from the start of the
-        transaction (``BEGIN IMMEDIATE``), so the ids after the current largest are free; they
-        are what SQLite itself would pick, one by one."""
-        last = self.conn.scalar(sa.select(sa.func.max(table.c.id))) or 0
-        ids = list(range(int(last) + 1, int(last) + 1 + len(rows)))
-        for row, record_id in zip(rows, ids, strict=True):
-            row["id"] = record_id
-        sql, steps = _driver_insert(table, self.conn.dialect)
-        first = rows[0]
-        # the system columns hold the same value in every row of a call: processed once
-        constant = {name: first[name] if process is None else process(first[name])
-                    for name, process in steps if name in _SAME_IN_EVERY_ROW}  # fmt: skip
-        varying = [(n, p) for n, p in steps if n not in _SAME_IN_EVERY_ROW]
-        order = [name for name, _ in steps]
-        params = []
-        for row in rows:
-            values = dict(constant)
-            for name, process in varying:
-                value = row.get(name)
-                values[name] = value if process is None else process(value)
-            params.append(tuple(map(values.__getitem__, order)))
-        if len(rows) < FTS_BULK_MIN:
-            self.conn.exec_driver_sql(sql, params)
-        else:
-            with _search_index_after(self.conn, table, ids[0], ids[-1]):
-                self.conn.exec_driver_sql(sql, params)
-        return ids
-
-    def _insert_unnest(self, table: sa.Table, rows: list[dict[str, Any]]) -> list[int]:
-        """PostgreSQL: many rows in one statement with one array parameter per column.
-
-        A multi-row ``VALUES`` list has a parameter per value, which the driver rewrites one by
-        one; ``unnest`` of typed arrays has one per column.  The ids are drawn from the table's
-        sequence first, in one round trip, so no RETURNING order has to be trusted."""
-        sql, sequence_sql, names = _unnest_statements(table, self.conn.dialect)
-        ids = [int(i) for i in self.conn.exec_driver_sql(sequence_sql, {"n": len(rows)}).scalars()]
-        params: dict[str, Any] = {"p_id": ids}
-        for n, name in enumerate(names):
-            column = table.c[name]
-            values = [row.get(name) for row in rows]
-            if isinstance(column.type, sa.JSON):  # None as JSON null, as SQLAlchemy stores it
-                values = [json.dumps(v) for v in values]
-            params[f"p{n}"] = values
-        for row, record_id in zip(rows, ids, strict=True):
-            row["id"] = record_id
-        self.conn.exec_driver_sql(sql, params)
-        return ids
 
     def _write_relations(
         self, model: EntityModel, records: list[dict[str, Any]], now: dt.datetime, *, creating: bool
@@ -710,12 +543,15 @@ class RecordService(Reads):
                 for i in value if isinstance(value, list) else [value]:
                     if i is not None and i not in found:
                         errors.append(
-                            FieldError(
+                            FieldError.of(
                                 _join(prefix, key),
-                                f"there is no record #{i} to link to"
-                                if target not in ("users", "departments")
-                                else f"there is no {target[:-1]} #{i}",
+                                _l("there is no user #%(id)s")
+                                if target == "users"
+                                else _l("there is no department #%(id)s")
+                                if target == "departments"
+                                else _l("there is no record #%(id)s to link to"),
                                 "not_found",
+                                id=i,
                             )
                         )
         for f in model.fields:
@@ -762,10 +598,12 @@ class RecordService(Reads):
                     continue
                 if value in seen:
                     errors.append(
-                        FieldError(
+                        FieldError.of(
                             _join(prefix, f.key),
-                            f"“{value}” is given twice for “{f.label()}”",
+                            _l("“%(value)s” is given twice for “%(label)s”"),
                             "unique",
+                            value=value,
+                            label=f.named(),
                         )
                     )
                 seen.setdefault(value, prefix)
@@ -778,10 +616,12 @@ class RecordService(Reads):
                     query = query.where(table.c.id != own)
                 for taken in self.conn.scalars(query):
                     errors.append(
-                        FieldError(
+                        FieldError.of(
                             _join(seen[taken], f.key),
-                            f"another record already has “{taken}” as {f.label()}",
+                            _l("another record already has “%(value)s” as %(label)s"),
                             "unique",
+                            value=taken,
+                            label=f.named(),
                         )
                     )
         return errors
@@ -830,7 +670,7 @@ class RecordService(Reads):
         before_row = self.row(model, record_id, trashed=False, lock=True)
         before = from_row(model, before_row)
         if not self.scope.can("update", model, before):
-            raise PermissionDenied(f"you may not change this {model.label()}")
+            raise PermissionDenied(_l("you may not change this %(entity)s"), entity=model.named())
         version = int(before_row["version"])
         if expected is not None and expected != version:
             raise self._conflict(model, record_id, expected, version)
@@ -898,9 +738,10 @@ class RecordService(Reads):
         after, rows = self._snapshot(model, [record_id])
         if not self.scope.can("update", model, after[record_id]):
             raise PermissionDenied(
-                f"you may not change this {model.label()} so that it leaves the records you may "
-                "change"
-            )
+                _l("you may not change this %(entity)s so that it leaves the records you may "
+                   "change"),
+                entity=model.named(),
+            )  # fmt: skip
         self._check_rules(model, rows, [prefix])
         return JournalEntry(
             "updated", self.app.key, model.key, record_id, version + 1,
@@ -939,8 +780,11 @@ class RecordService(Reads):
             if "id" in given:
                 if given["id"] not in existing:
                     errors.append(
-                        FieldError(
-                            f"{path}.id", f"#{given['id']} is not a row of this record", "not_found"
+                        FieldError.of(
+                            f"{path}.id",
+                            _l("#%(id)s is not a row of this record"),
+                            "not_found",
+                            id=given["id"],
                         )
                     )
                     continue
@@ -1041,8 +885,12 @@ class RecordService(Reads):
             found.update({r["id"]: r for r in self.conn.execute(query).mappings()})
         missing = [i for i in ids if i not in found]
         if missing:
-            where = "in the trash" if trashed else ""
-            raise NotFound(f"there is no {model.label()} #{missing[0]} {where}".strip())
+            absent = (
+                _l("there is no %(entity)s #%(id)s in the trash")
+                if trashed
+                else _l("there is no %(entity)s #%(id)s")
+            )
+            raise NotFound(absent, entity=model.named(), id=missing[0])
         return found
 
     def _trash(
@@ -1054,12 +902,19 @@ class RecordService(Reads):
         restoring: bool,
     ) -> None:
         if model.child:
-            raise PermissionDenied("rows of a child table are changed through their parent record")
+            raise PermissionDenied(
+                _l("rows of a child table are changed through their parent record")
+            )
         rows = self._rows(model, ids, trashed=restoring)
         action: Action = "restore" if restoring else "delete"
         for record_id, row in rows.items():
             if not self.scope.can(action, model, from_row(model, row)):
-                raise PermissionDenied(f"you may not {action} this {model.label()}")
+                denied = (
+                    _l("you may not restore this %(entity)s")
+                    if restoring
+                    else _l("you may not delete this %(entity)s")
+                )
+                raise PermissionDenied(denied, entity=model.named())
             wanted = expected.get(record_id)
             if wanted is not None and wanted != row["version"]:
                 raise self._conflict(model, record_id, wanted, int(row["version"]))
@@ -1088,11 +943,15 @@ class RecordService(Reads):
 
     def _purge(self, model: EntityModel, ids: list[int]) -> None:
         if model.child:
-            raise PermissionDenied("rows of a child table are changed through their parent record")
+            raise PermissionDenied(
+                _l("rows of a child table are changed through their parent record")
+            )
         rows = self._rows(model, ids, trashed=True)
         for row in rows.values():
             if not self.scope.can("purge", model, from_row(model, row)):
-                raise PermissionDenied(f"you may not purge this {model.label()}")
+                raise PermissionDenied(
+                    _l("you may not purge this %(entity)s"), entity=model.named()
+                )
         now = self.clock()
         recompute = Recomputer(self.conn, self.compiled, self.tables, self.context())
         entries: list[JournalEntry] = []

@@ -23,6 +23,7 @@ from tessera.engines.definitions.fields.computed import Stored
 from tessera.engines.definitions.fields.numbers import DecimalField
 from tessera.engines.definitions.fields.temporal import DateTime
 from tessera.engines.forms.errors import FieldError
+from tessera.engines.messages import _l
 
 #: system fields as records show them, and the columns they live in
 SYSTEM_FIELDS: dict[str, str] = {
@@ -37,6 +38,7 @@ SYSTEM_FIELDS: dict[str, str] = {
 }
 #: ``read_only`` fields may still be set by automation
 AUTOMATION = ("rule", "process", "system")
+UNKNOWN_FIELD = _l("“%(entity)s” has no field “%(key)s”")
 SECRET = "[redacted]"  # noqa: S105 - the placeholder, not a password
 
 
@@ -73,62 +75,88 @@ def check_values(
     clean: dict[str, Any] = {}
     errors: list[FieldError] = []
     if not isinstance(values, Mapping):
-        return clean, [FieldError("", "the record must be an object of field values", "type")]
+        return clean, [FieldError("", _l("the record must be an object of field values"), "type")]
     for key, value in values.items():
         if not isinstance(key, str):
-            errors.append(FieldError(str(key)[:60], "field names are text", "unknown_field"))
+            errors.append(FieldError(str(key)[:60], _l("field names are text"), "unknown_field"))
             continue
         if key == "owner":
             if writable is not None and "owner" not in writable:
-                errors.append(FieldError(key, "you may not change the owner", "not_writable"))
+                errors.append(FieldError(key, _l("you may not change the owner"), "not_writable"))
                 continue
             clean[key], problem = _user_id(value)
             if problem:
-                errors.append(FieldError(key, problem, "invalid"))
+                errors.append(problem.at(key))
             continue
         if key in SYSTEM_FIELDS:
-            errors.append(FieldError(key, f"“{key}” is set by the system", "read_only"))
+            errors.append(
+                FieldError.of(key, _l("“%(key)s” is set by the system"), "read_only", key=key)
+            )
             continue
         if not entity.has_field(key):
             errors.append(
-                FieldError(
-                    key[:60], f"“{entity.label()}” has no field “{key[:60]}”", "unknown_field"
+                FieldError.of(
+                    key[:60],
+                    UNKNOWN_FIELD,
+                    "unknown_field",
+                    entity=entity.named(),
+                    key=key[:60],
                 )
             )
             continue
         f = entity.field(key)
         if f.kind.computed:
             errors.append(
-                FieldError(key, f"“{f.label()}” is computed and cannot be written", "read_only")
+                FieldError.of(
+                    key,
+                    _l("“%(label)s” is computed and cannot be written"),
+                    "read_only",
+                    label=f.named(),
+                )
             )
             continue
         if f.spec.get("read_only") and via not in AUTOMATION:
-            errors.append(FieldError(key, f"“{f.label()}” is read-only", "read_only"))
+            errors.append(
+                FieldError.of(key, _l("“%(label)s” is read-only"), "read_only", label=f.named())
+            )
             continue
         if writable is not None and key not in writable:
-            errors.append(FieldError(key, f"you may not change “{f.label()}”", "not_writable"))
+            errors.append(
+                FieldError.of(
+                    key, _l("you may not change “%(label)s”"), "not_writable", label=f.named()
+                )
+            )
             continue
         if f.type == "child_table":
             rows, row_errors = _child_rows(app, f, value, via=via, writable=writable)
             clean[key] = rows
             errors += row_errors
             continue
-        checked, message = f.kind.check(f.spec, value)
-        if message is not None:
-            errors.append(FieldError(key, message, "invalid"))
+        checked, error = f.kind.try_validate(f.spec, value)
+        if error is not None:
+            errors.append(invalid(key, error))
         else:
             clean[key] = checked
     return clean, errors
 
 
-def _user_id(value: Any) -> tuple[int | None, str | None]:
+def invalid(path: str, error: InvalidValue) -> FieldError:
+    """A field type's refusal as the error at ``path`` (its template and params kept)."""
+    return FieldError.of(path, error.template, "invalid", **error.params)
+
+
+def required(f: FieldModel) -> FieldError:
+    return FieldError.of(f.key, _l("“%(label)s” is required"), "required", label=f.named())
+
+
+def _user_id(value: Any) -> tuple[int | None, FieldError | None]:
     if value is None:
         return None, None
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value, None
     if isinstance(value, str) and value.isdigit():
         return int(value), None
-    return None, f"“{str(value)[:40]}” is not a user"
+    return None, FieldError.of("owner", _l("“%(value)s” is not a user"), value=str(value)[:40])
 
 
 def _child_rows(
@@ -137,7 +165,7 @@ def _child_rows(
     if value is None:
         return [], []
     if not isinstance(value, list) or not all(isinstance(row, Mapping) for row in value):
-        return [], [FieldError(f.key, "the rows of a child table must be a list of records")]
+        return [], [FieldError(f.key, _l("the rows of a child table must be a list of records"))]
     child = app.entity(str(f.target))
     rows: list[dict[str, Any]] = []
     errors: list[FieldError] = []
@@ -149,7 +177,9 @@ def _child_rows(
             if isinstance(row_id, int) and not isinstance(row_id, bool) and row_id > 0:
                 clean["id"] = row_id
             else:
-                problems.append(FieldError("id", f"“{str(row_id)[:40]}” is not a row id"))
+                problems.append(
+                    FieldError.of("id", _l("“%(value)s” is not a row id"), value=str(row_id)[:40])
+                )
         rows.append(clean)
         errors += [e.under(f"{f.key}[{i}]") for e in problems]
     return rows, errors
@@ -158,7 +188,7 @@ def _child_rows(
 def required_errors(entity: EntityModel, record: Mapping[str, Any]) -> list[FieldError]:
     """Required fields that are blank in ``record`` (the values as they will be stored)."""
     return [
-        FieldError(f.key, f"“{f.label()}” is required", "required")
+        required(f)
         for f in entity.fields
         if f.required and not f.kind.computed and is_blank(record.get(f.key))
     ]
@@ -199,16 +229,12 @@ class Checker:
             try:
                 clean[key] = validate(spec, value)
             except InvalidValue as error:
-                errors.append(FieldError(key, str(error), "invalid"))
+                errors.append(invalid(key, error))
         return clean, errors
 
     def required_errors(self, record: Mapping[str, Any]) -> list[FieldError]:
         """:func:`required_errors` over the fields that can be required."""
-        return [
-            FieldError(f.key, f"“{f.label()}” is required", "required")
-            for f in self.required
-            if is_blank(record.get(f.key))
-        ]
+        return [required(f) for f in self.required if is_blank(record.get(f.key))]
 
 
 def to_columns(entity: EntityModel, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,8 +8,10 @@ One shape for every error, so a client needs one parser::
 
 ``errors`` paths use the record's own shape (``amount``, ``lines[2].qty``; in bulk calls the
 operation and row first: ``create[5].email``); query-string problems name the parameter
-(``sort[0]``, ``filter.and[1].field``, ``limit``).  Messages are the records service's, which
-never contain database error text; database errors that slip past validation are answered with
+(``sort[0]``, ``filter.and[1].field``, ``limit``).  Messages are the records service's, in the
+caller's language (their templates translated, their values kept:
+:func:`tessera.platform.i18n.error_text`; paths are never translated), and never contain
+database error text; database errors that slip past validation are answered with
 a fixed sentence and logged, never echoed.
 """
 
@@ -28,8 +30,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from tessera.engines.forms import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
-from tessera.platform.api.messages import _l, translated
+from tessera.engines.messages import _l
 from tessera.platform.apps import AppNotFound
+from tessera.platform.i18n import error_text, translated_errors
 from tessera.platform.identity.current import current_identity
 
 log = logging.getLogger(__name__)
@@ -62,13 +65,13 @@ class BadQuery(ApiProblem):
     """A query-string parameter (filter, sort, search, limit, cursor …) is not acceptable: 400."""
 
     def __init__(self, errors: Iterable[FieldError]) -> None:
-        found = list(errors)
+        found = translated_errors(errors)
         super().__init__(
             400,
             "bad-query",
             gettext("Invalid query parameters"),
-            "; ".join(f"{e.path}: {translated(e.message)}" for e in found),
-            [FieldError(e.path, translated(e.message), e.code) for e in found],
+            "; ".join(f"{e.path}: {e.message}" for e in found),
+            found,
         )
 
 
@@ -103,7 +106,7 @@ def problem_response(problem: ApiProblem) -> Response:
 
 
 def _validation(error: ValidationFailed) -> Response:
-    errors = [FieldError(e.path, translated(e.message), e.code) for e in error.errors]
+    errors = translated_errors(error.errors)
     record = gettext("record")
     detail = "; ".join(f"{e.path or record}: {e.message}" for e in errors)
     return problem_response(
@@ -137,15 +140,11 @@ def _conflict(error: Conflict) -> Response:
 
 
 def _not_found(error: NotFound | AppNotFound) -> Response:
-    return problem_response(
-        ApiProblem(404, "not-found", gettext("Not found"), translated(str(error)))
-    )
+    return problem_response(ApiProblem(404, "not-found", gettext("Not found"), error_text(error)))
 
 
 def _denied(error: PermissionDenied) -> Response:
-    return problem_response(
-        ApiProblem(403, "forbidden", gettext("Not allowed"), translated(str(error)))
-    )
+    return problem_response(ApiProblem(403, "forbidden", gettext("Not allowed"), error_text(error)))
 
 
 def _integrity(error: sa.exc.IntegrityError) -> Response:

@@ -38,6 +38,7 @@ from tessera.engines.forms import (
     parse_sort,
 )
 from tessera.engines.forms.values import jsonable
+from tessera.engines.messages import _l
 from tessera.platform.api.problems import ApiProblem, BadQuery, bad_body
 from tessera.platform.audit import client_ip
 from tessera.platform.identity import tokens
@@ -135,13 +136,13 @@ def records(conn: sa.Connection, app_key: str, identity: Identity) -> RecordServ
 def entity_of(service: RecordService, key: str) -> str:
     """``key`` if it is a top-level entity (child-table rows are reached through the parent)."""
     if service.entity(key).child:
-        raise NotFound(gettext("there is no entity “%(key)s”", key=key[:40]))
+        raise NotFound(_l("there is no entity “%(key)s”"), key=key[:40])
     return key
 
 
 def record_id(text: str) -> int:
     if not text.isdigit() or not 0 < int(text) <= MAX_ID:
-        raise NotFound(gettext("there is no record “%(id)s”", id=text[:40]))
+        raise NotFound(_l("there is no record “%(id)s”"), id=text[:40])
     return int(text)
 
 
@@ -399,14 +400,12 @@ def _renamed(errors: Sequence[FieldError], operation: str, inner: str = "") -> l
     for e in errors:
         match = re.match(r"^\[(\d+)\]\.?(.*)$", e.path)
         if match is None:
-            out.append(
-                FieldError(f"{operation}.{e.path}" if e.path else operation, e.message, e.code)
-            )
+            out.append(e.at(f"{operation}.{e.path}" if e.path else operation))
             continue
         rest = match.group(2)
         middle = f".{inner}" if inner and rest else ""
         tail = f".{rest}" if rest and not rest.startswith("[") else rest
-        out.append(FieldError(f"{operation}[{match.group(1)}]{middle}{tail}", e.message, e.code))
+        out.append(e.at(f"{operation}[{match.group(1)}]{middle}{tail}"))
     return out
 
 
@@ -497,10 +496,7 @@ def _bulk(conn: sa.Connection, app: str, entity: str) -> Response:
             )
             continue
         ids, versions, problems = _ids([{k: v for k, v in item.items() if k != "values"}], "update")
-        errors += [
-            FieldError(p.path.replace("update[0]", f"update[{i}]", 1), p.message, p.code)
-            for p in problems
-        ]
+        errors += [p.at(p.path.replace("update[0]", f"update[{i}]", 1)) for p in problems]
         errors += check_owner(service, entity, item["values"], f"update[{i}].values")
         if ids:
             updates.append((ids[0], item["values"], versions[ids[0]]))

@@ -27,6 +27,7 @@ from tessera.engines.forms import (
     PermissionDenied,
     ValidationFailed,
 )
+from tessera.platform.i18n import error_text
 from tessera.platform.identity.current import login_required
 from tessera.platform.pages.blueprint import blueprint
 from tessera.platform.pages.context import Runtime, open_app
@@ -149,7 +150,7 @@ def more_cards(app_key: str, entity_key: str) -> ResponseReturnValue:
         try:
             page = runtime.service.list(entity.key, board.query(column, after))
         except ValidationFailed as failed:
-            return jsonify({"error": failed.errors[0].message}), 400
+            return jsonify({"error": error_text(failed.errors[0])}), 400
         html = render_template(
             "pages/cards.html", app_key=app_key, entity=entity, records=page.records,
             **_cards_context(runtime, entity, board, page.records),
@@ -209,11 +210,11 @@ def move(app_key: str, entity_key: str) -> ResponseReturnValue:
                 entity.key, record_id, {key: value}, expected_version=version
             )
         except ValidationFailed as failed:
-            return jsonify({"error": " ".join(e.message for e in failed.errors)}), 422
+            return jsonify({"error": " ".join(error_text(e) for e in failed.errors)}), 422
         except Conflict:
             return jsonify({"error": _("Someone else changed this record. Reload the page.")}), 409
         except PermissionDenied as denied:
-            return jsonify({"error": str(denied)}), 403
+            return jsonify({"error": error_text(denied)}), 403
         except NotFound:
             return jsonify({"error": _("This record no longer exists.")}), 404
     stored = saved.get(key)

@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from tessera.engines.definitions import EntityModel
 from tessera.engines.forms import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from tessera.platform import files
+from tessera.platform.i18n import error_text
 from tessera.platform.identity.current import login_required
 from tessera.platform.models import Department, User
 from tessera.platform.pages.blueprint import blueprint
@@ -83,9 +84,10 @@ def locked_fields(runtime: Runtime, entity: EntityModel) -> set[str]:
 
 
 def errors_by_path(errors: list[FieldError]) -> dict[str, list[str]]:
+    """The messages to show next to each field, in the user's language."""
     out: dict[str, list[str]] = {}
     for e in errors:
-        out.setdefault(e.path, []).append(e.message)
+        out.setdefault(e.path, []).append(error_text(e))
     return out
 
 
@@ -238,8 +240,8 @@ def new_record(app_key: str, entity_key: str) -> ResponseReturnValue:
             except ValidationFailed as failed:
                 problems = failed.errors
             except PermissionDenied as denied:
-                return render_form(runtime, entity, merged, record_id=None, banner=str(denied),
-                                   status=403)  # fmt: skip
+                return render_form(runtime, entity, merged, record_id=None,
+                                   banner=error_text(denied), status=403)  # fmt: skip
             else:
                 flash(_("%(entity)s created.", entity=entity.label(runtime.locale)), "success")
                 if request.form.get("then") == "new":
@@ -280,7 +282,7 @@ def edit_record(app_key: str, entity_key: str, record_id: int) -> ResponseReturn
                                    status=409)  # fmt: skip
             except (PermissionDenied, NotFound) as refused:
                 return render_form(runtime, entity, merged, record_id=record_id,
-                                   banner=str(refused), status=403)  # fmt: skip
+                                   banner=error_text(refused), status=403)  # fmt: skip
             else:
                 flash(_("Changes saved."), "success")
                 return redirect(entity_url(app_key, entity.key, str(record_id)))
@@ -337,15 +339,18 @@ def bulk(app_key: str, entity_key: str) -> ResponseReturnValue:
                 if problem:
                     raise ValidationFailed.one(key, problem_text(problem))
                 if value is not None:  # the field type reads it, so a bad value is named once
-                    value, refused = f.kind.check(f.spec, value)
+                    value, refused = f.kind.try_validate(f.spec, value)
                     if refused:
-                        raise ValidationFailed.one(key, f"{label_of(f, runtime.locale)}: {refused}")
+                        raise ValidationFailed.one(
+                            key, f"{label_of(f, runtime.locale)}: {error_text(refused)}"
+                        )
                 runtime.service.bulk_update(entity.key, [(i, {key: value}, None) for i in ids])
                 flash(_("%(n)d records updated.", n=len(ids)), "success")
             else:
                 abort(400)
         except ValidationFailed as failed:
-            flash(_("Nothing was changed: %(reason)s", reason=failed.errors[0].message), "error")
-        except (NotFound, PermissionDenied) as refused:
-            flash(_("Nothing was changed: %(reason)s", reason=str(refused)), "error")
+            reason = error_text(failed.errors[0])
+            flash(_("Nothing was changed: %(reason)s", reason=reason), "error")
+        except (NotFound, PermissionDenied) as denied:
+            flash(_("Nothing was changed: %(reason)s", reason=error_text(denied)), "error")
     return redirect(target)

@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from tessera.engines.definitions import FieldModel
 from tessera.engines.forms import ListQuery, NotFound, ValidationFailed
+from tessera.platform.i18n import error_text
 from tessera.platform.identity.current import login_required
 from tessera.platform.pages.blueprint import blueprint
 from tessera.platform.pages.context import open_app
@@ -55,7 +56,7 @@ def link_search(app_key: str, entity_key: str) -> ResponseReturnValue:
                 ListQuery(search=text or None, fields=fields, limit=SEARCH_RESULTS, sort=order),
             )
         except ValidationFailed as failed:
-            return jsonify({"error": failed.errors[0].message}), 400
+            return jsonify({"error": error_text(failed.errors[0])}), 400
         results = [{"id": r["id"], "title": title_of(runtime, target, r)} for r in page.records]
     return jsonify({"results": results})
 

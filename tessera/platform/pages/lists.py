@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from tessera.engines.definitions import EntityModel
 from tessera.engines.forms import ListQuery, Page, ValidationFailed, parse_sort
 from tessera.engines.forms.filters import _UNSORTABLE
+from tessera.platform.i18n import error_text
 from tessera.platform.identity.current import login_required
 from tessera.platform.pages import saved
 from tessera.platform.pages.blueprint import blueprint
@@ -218,7 +219,7 @@ def list_page(app_key: str, entity_key: str) -> ResponseReturnValue:
             list_plan = plan(runtime, entity, request.args)
             page = runtime.service.list(entity.key, list_plan.query)
         except ValidationFailed as failed:
-            error = "; ".join(e.message for e in failed.errors)
+            error = "; ".join(error_text(e) for e in failed.errors)
             status = 400
             list_plan = plan(runtime, entity, {"view": request.args.get("view", "")[:60]})
             page = Page([], None)
@@ -258,5 +259,5 @@ def list_count(app_key: str, entity_key: str) -> ResponseReturnValue:
             query = plan(runtime, entity, request.args).query
             total = runtime.service.count(entity.key, replace(query, after=None))
         except ValidationFailed as failed:
-            return jsonify({"error": failed.errors[0].message}), 400
+            return jsonify({"error": error_text(failed.errors[0])}), 400
     return jsonify({"total": total})

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from tessera.engines.definitions import EntityModel
 from tessera.engines.forms import NotFound, PermissionDenied, ValidationFailed
 from tessera.platform import permissions
+from tessera.platform.i18n import error_text
 from tessera.platform.identity.current import login_required
 from tessera.platform.models import Department, User
 from tessera.platform.pages.blueprint import blueprint
@@ -105,7 +106,7 @@ def _change(app_key: str, entity_key: str, record_id: int, remove: bool) -> Resp
         except PermissionDenied:
             abort(403)
         except ValidationFailed as failed:
-            flash(_("Not shared: %(why)s", why=failed.errors[0].message), "error")
+            flash(_("Not shared: %(why)s", why=error_text(failed.errors[0])), "error")
     return redirect(entity_url(app_key, entity_key, str(record_id)))
 
 

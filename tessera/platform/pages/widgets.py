@@ -286,11 +286,17 @@ def table_rows(
 
 
 def input_value(f: FieldModel, value: Any, tz: str) -> str:
-    """A stored value as the text an ``<input>`` holds."""
+    """A stored value as the text an ``<input>`` holds; text a field type refused (a form shown
+    again with its errors) stays as the user typed it."""
     if value is None:
         return ""
+    if isinstance(value, str) and f.type in ("date", "time", "duration"):
+        return value
     if f.type == "datetime":
-        moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+        try:
+            moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
+        except (TypeError, ValueError):
+            return str(value)
         return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
     if f.type in ("date", "time"):
         iso = str(value.isoformat())

@@ -45,7 +45,9 @@ from tessera.engines.forms import (
     RecordService,
     ValidationFailed,
 )
+from tessera.engines.forms.reads import MAX_LIMIT
 from tessera.platform import apps, jobs
+from tessera.platform.i18n import error_text
 from tessera.platform.identity.current import load_identity
 from tessera.platform.models import Import, utcnow
 from tessera.platform.records import scope_for, service_for
@@ -55,6 +57,7 @@ from tessera.platform.transfer.exports import unneutralise
 from tessera.platform.transfer.progress import Publisher
 
 BATCH = 1000  # rows per bulk_create call: the records service's own chunk
+UPSERT_LOOKUP = MAX_LIMIT  # keys looked up per list call when upserting (one page's worth)
 MAX_COLUMNS = 200
 MAX_REPORTED_ERRORS = 100_000
 SAMPLE_BYTES = 256 * 1024
@@ -382,9 +385,12 @@ class Report:
 class Importer:
     """One run of one import; see the module docstring."""
 
-    def __init__(self, entity: EntityModel, record: Import, report: Report) -> None:
+    def __init__(
+        self, entity: EntityModel, record: Import, report: Report, locale: str = "en"
+    ) -> None:
         self.service: RecordService | None = None  # set per batch: each has its transaction
         self.entity = entity
+        self.locale = locale  # the report speaks the language of whoever started the import
         self.columns: list[str] = list(record.columns)
         self.fields: list[FieldModel | None] = [
             self.entity.field(k) if k else None for k in record.mapping
@@ -413,9 +419,8 @@ class Importer:
             try:
                 values[key] = convert(raw)
             except (InvalidValue, ValueError, TypeError, ArithmeticError) as error:
-                self.report.add(
-                    row.number, self.columns[i], raw, str(error) or "this value cannot be read"
-                )
+                message = error_text(error, self.locale) or "this value cannot be read"
+                self.report.add(row.number, self.columns[i], raw, message)
                 ok = False
         return ok
 
@@ -449,18 +454,24 @@ class Importer:
         existing: dict[Any, int] = {}
         if self.key:
             wanted = list({r.values[self.key] for r in batch if r.values.get(self.key) is not None})
-            if wanted:
+            for start in range(0, len(wanted), UPSERT_LOOKUP):  # a page holds at most 500
                 page = self.service.list(
                     self.entity.key,
                     ListQuery(
-                        filter={"field": self.key, "op": "in", "value": wanted},
+                        filter={
+                            "field": self.key,
+                            "op": "in",
+                            "value": wanted[start : start + UPSERT_LOOKUP],
+                        },
                         fields=[self.key],
-                        limit=min(500, len(wanted)) if len(wanted) <= 500 else 500,
+                        limit=UPSERT_LOOKUP,
                     ),
                 )
-                existing = {r[self.key]: r["id"] for r in page.records}
-        creates = [r for r in batch if not (self.key and r.values.get(self.key) in existing)]
-        updates = [r for r in batch if r not in creates]
+                existing.update((r[self.key], r["id"]) for r in page.records)
+        creates: list[Row] = []
+        updates: list[Row] = []
+        for r in batch:
+            (updates if self.key and r.values.get(self.key) in existing else creates).append(r)
         with self.service.conn.begin_nested():
             try:
                 if creates:
@@ -489,7 +500,7 @@ class Importer:
             row = batch[int(match.group(1))]
             key = match.group(2).split(".")[0].split("[")[0]
             column = self.column_of.get(key, key or "")
-            self.report.add(row.number, column, row.values.get(key, ""), e.message)
+            self.report.add(row.number, column, row.values.get(key, ""), error_text(e, self.locale))
             if row not in bad:
                 bad.append(row)
         return bad
@@ -503,7 +514,7 @@ class Importer:
             blamed = self._blame(batch, errors)
         if not blamed and batch:
             for e in errors:
-                self.report.add(batch[0].number, e.path, "", e.message)
+                self.report.add(batch[0].number, e.path, "", error_text(e, self.locale))
             blamed = [batch[0]]
         return blamed
 
@@ -514,11 +525,7 @@ def _shift(errors: Sequence[FieldError], part: list[Row], batch: list[Row]) -> l
     for e in errors:
         match = re.match(r"^\[(\d+)\](.*)$", e.path)
         if match and int(match.group(1)) < len(part):
-            out.append(
-                FieldError(
-                    f"[{batch.index(part[int(match.group(1))])}]{match.group(2)}", e.message, e.code
-                )
-            )
+            out.append(e.at(f"[{batch.index(part[int(match.group(1))])}]{match.group(2)}"))
         else:
             out.append(e)
     return out
@@ -594,7 +601,7 @@ def run(
             finished_at=utcnow(),
         )
         raise jobs.PermanentTaskError("the user who started this import may not import it")
-    importer = Importer(entity, record, report)
+    importer = Importer(entity, record, report, actor.locale)
     # SQLite has one writer: while an all-or-nothing import holds it, the job's row cannot be
     # written; Redis can (the status page reads it first)
     report_progress = (

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tessera.engines.forms import Actor, ListQuery, RecordService, ValidationFailed
-from tessera.engines.forms.service import FTS_BULK_MIN
+from tessera.engines.forms.inserts import FTS_BULK_MIN
 from tessera.engines.forms.values import Checker, check_values
 from tessera.platform import apps
 from tessera.platform.models import AuditEntry, User

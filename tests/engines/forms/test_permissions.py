@@ -4,6 +4,7 @@ read-only fields, and the scope checked again after a write."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -148,3 +149,33 @@ def test_writes_check_the_scope_before_and_after(conn: sa.Connection) -> None:
     with pytest.raises(PermissionDenied):  # the change would take it out of the update scope
         service.update("customer", east["id"], {"tier": "a"})
     assert service.get("customer", east["id"])["tier"] == "b"
+
+
+def test_a_bulk_create_checks_its_chunk_against_the_scope_at_once(conn: sa.Connection) -> None:
+    """A create scope that depends on the stored values is checked after the write for the
+    whole chunk (one query, not one per row); a row outside it refuses the call, naming the
+    first such row, and leaves nothing behind."""
+    pol = policy(rep={"read": "all", "create": {"formula": 'tier = "b"'}})
+    service, scope = scoped(conn, pol, EAST)
+    model = service.entity("customer")
+    before = service.count("customer")
+    rows = [{"name": f"ok {n}", "tier": "b"} for n in range(5)]
+    ids = service.bulk_create("customer", rows)
+    stored = [service.get("customer", i) for i in ids]
+    assert scope.refused("create", model, stored) == []
+    more = [{"name": f"more {n}", "tier": "b"} for n in range(4)]
+    bad = [*more[:2], {"name": "outside", "tier": "a"}, *more[2:], {"name": "also", "tier": "a"}]
+    with pytest.raises(PermissionDenied) as refused:
+        service.bulk_create("customer", bad)
+    assert refused.value.args and "[2]" in str(refused.value)
+    assert service.count("customer") == before + 5
+    statements: list[str] = []
+
+    def note(*args: Any) -> None:
+        statements.append(args[2])
+
+    sa.event.listen(conn, "before_cursor_execute", note)
+    service.bulk_create("customer", [{"name": f"many {n}", "tier": "b"} for n in range(40)])
+    sa.event.remove(conn, "before_cursor_execute", note)
+    checks = [s for s in statements if re.match(r"SELECT \S+\.id\s+FROM", s) and "tier" in s]
+    assert len(checks) == 1, checks

@@ -218,6 +218,9 @@ def test_scope_hides_records_and_guards_fields(open_service: Any) -> None:
         def writable_fields(self, entity: Any) -> set[str] | None:
             return {"name", "email", "head_office"}
 
+        def refused(self, action: str, entity: Any, records: Any) -> list[Any]:
+            return [r["id"] for r in records if not self.can(action, entity, r)]
+
     with open_service() as svc:
         mine = svc.create("customer", {"name": "Mine", "owner": 2})
         theirs = svc.create("customer", {"name": "Theirs"})

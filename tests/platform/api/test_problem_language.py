@@ -46,7 +46,7 @@ def test_a_validation_error_in_chinese_and_in_english(
     assert zh["active"][0] == "“maybe”不是“是”或“否”"
     assert "qty: “5000000”超出范围" in str(chinese["detail"])
     missing = {"qty": 1}
-    assert _by_path(_problem(app, zh_token, missing)) == {"name": ("“Name”为必填项", "required")}
+    assert _by_path(_problem(app, zh_token, missing)) == {"name": ("“名称”为必填项", "required")}
     assert _by_path(_problem(app, en_token, missing)) == {
         "name": ("“Name” is required", "required")
     }
@@ -68,3 +68,80 @@ def test_without_a_token_the_browser_language_is_used(kit: object, app: Flask) -
     assert response.get_json()["title"] == "需要身份验证"
     english = client.get("/api/v1/apps/kit/item", headers={"Accept-Language": "en-GB"})
     assert english.get_json()["title"] == "Authentication required"
+
+
+#: one bad value per field type, with the English and Chinese message each must produce; the
+#: value the caller sent is kept as it was in both languages
+BAD_VALUES = {
+    "qty": ("abc", "“abc” is not a whole number", "“abc”不是整数"),
+    "due": (
+        "31/31/2026",
+        "“31/31/2026” is not a date; write it like 2024-03-05",
+        "“31/31/2026”不是日期；请写成 2024-03-05 的形式",
+    ),
+    "stage": (
+        "lost",
+        "“lost” is not one of the options: new, won",
+        "“lost”不在选项中：new, won",
+    ),
+    "code": (
+        "x" * 300,
+        "this text is too long: at most 255 characters",
+        "文本过长：最多 255 个字符",
+    ),
+    "bogus": (1, "“item” has no field “bogus”", "“item”没有字段“bogus”"),
+    # Not among the sentences the API used to recognise by regular expression: these stayed
+    # English before the messages carried their template.
+    "effort": (
+        "lots",
+        "“lots” is not a duration; write it like 1:30 or 2h 15m",
+        "“lots”不是时长；请写成 1:30 或 2h 15m 的形式",
+    ),
+    "stars": (
+        9,
+        "a rating is between 0 and 5; “9” is not",
+        "评分必须在 0 到 5 之间；“9”不在此范围内",
+    ),
+}
+
+
+def test_every_field_types_message_is_translated_with_its_value_kept(
+    kit: object, app: Flask, user_factory: Callable[..., User], token_for: Token
+) -> None:
+    body = {"name": "ok", **{key: value for key, (value, _en, _zh) in BAD_VALUES.items()}}
+    zh = _by_path(_problem(app, token_for(user_factory(locale="zh-CN")), body))
+    en = _by_path(_problem(app, token_for(user_factory(locale="en")), body))
+    assert {path: message for path, (message, _code) in en.items()} == {
+        key: english for key, (_value, english, _zh) in BAD_VALUES.items()
+    }
+    assert {path: message for path, (message, _code) in zh.items()} == {
+        key: chinese for key, (_value, _en, chinese) in BAD_VALUES.items()
+    }
+    assert zh["bogus"][1] == en["bogus"][1] == "unknown_field"
+
+
+def test_required_and_too_long_text_in_chinese(
+    kit: object, app: Flask, user_factory: Callable[..., User], token_for: Token
+) -> None:
+    zh_token = token_for(user_factory(locale="zh-CN"))
+    assert _by_path(_problem(app, zh_token, {"name": "n" * 81})) == {
+        "name": ("文本过长：最多 80 个字符", "invalid")
+    }
+    assert _by_path(_problem(app, zh_token, {"name": ""}))["name"] == ("“名称”为必填项", "required")
+
+
+def test_not_found_and_query_problems_are_translated_too(
+    kit: object, app: Flask, user_factory: Callable[..., User], token_for: Token
+) -> None:
+    api = Api(app.test_client(), token_for(user_factory(locale="zh-CN")))
+    missing = api.get("/item/987654")
+    assert missing.status_code == 404
+    assert missing.get_json()["detail"] == "不存在item #987654"
+    bad_sort = api.get("/item?sort=nothing_here").get_json()
+    assert bad_sort["errors"] == [
+        {
+            "path": "sort[0]",
+            "message": "“item”没有可排序的字段“nothing_here”",
+            "code": "unknown_field",
+        }
+    ]

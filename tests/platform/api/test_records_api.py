@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -273,6 +273,11 @@ class OwnRecordsOnly:
 
     def writable_fields(self, entity: EntityModel) -> set[str] | None:
         return None
+
+    def refused(
+        self, action: str, entity: EntityModel, records: Sequence[Mapping[str, Any]]
+    ) -> list[Any]:
+        return [r.get("id") for r in records if not self.can(action, entity, r)]
 
 
 @pytest.fixture

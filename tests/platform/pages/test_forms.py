@@ -200,3 +200,17 @@ def test_quick_add_prefills_the_link(fieldtest: Platform, page: Callable[..., An
     assert (
         status == 200 and 'value="Acme"' in html and f'name="company" value="{acme["id"]}"' in html
     )
+
+
+def test_field_errors_are_shown_in_the_users_language(
+    fieldtest: Platform, web: Web, user_factory: Callable[..., User]
+) -> None:
+    web.sign_in(user_factory(name="Wang", locale="zh-CN").email)
+    response = post_form(web, DEALS + "new", {"name": "", "quantity": "lots", "effort": "soon"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="f-quantity-error"' in html and "“lots”不是整数" in html
+    assert "“soon”不是时长；请写成 1:30 或 2h 15m 的形式" in html
+    assert 'value="soon"' in html  # shown again as typed (this used to fail with a 500)
+    html = post_form(web, DEALS + "new", {"name": ""}).get_data(as_text=True)
+    assert 'id="f-name-error"' in html and "“名称”为必填项" in html and "is required" not in html

@@ -14,8 +14,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from tessera.engines.forms import Actor
 from tessera.platform import jobs
 from tessera.platform.models import Import, Job, User
+from tessera.platform.records import service_for
 from tessera.platform.runtime import Platform
 from tessera.platform.transfer.exports import neutralise, unneutralise
 from tests.conftest import Web
@@ -193,6 +195,8 @@ def test_all_or_nothing_writes_nothing_and_reports_every_bad_row(
         report = list(csv.reader(io.StringIO(download.get_data().decode("utf-8-sig"))))
     assert report[0] == ["row", "column", "value", "message"]
     assert {(r[0], r[1], r[2]) for r in report[1:]} == {("3", "qty", "lots"), ("4", "name", "")}
+    # in the language of the user who started the import (a job has no request to ask)
+    assert {r[1]: r[3] for r in report[1:]} == {"qty": "“lots”不是整数", "name": "“名称”为必填项"}
 
 
 def test_skip_bad_rows_imports_the_rest_and_a_dry_run_nothing(
@@ -226,6 +230,27 @@ def test_upsert_by_a_unique_field_updates_and_creates(
     assert (result["created"], result["updated"], result["error_rows"]) == (1, 1, 0), result
     again = api.get(f"/item/{old['id']}").get_json()
     assert (again["name"], again["qty"], again["version"]) == ("New name", 5, 2)
+
+
+def test_upsert_finds_every_existing_key_of_a_batch_beyond_one_page(
+    signed_in: tuple[Web, Api], kit: Platform
+) -> None:
+    """A batch of 1,000 rows looks its keys up in pages of 500: keys past the first page are
+    updated too, not created again (which the unique code would refuse)."""
+    web, api = signed_in
+    with kit.db.engine.begin() as conn:
+        service_for(conn, "kit", Actor(user_id=None, via="system")).bulk_create(
+            "item", [{"name": f"Old {n}", "code": f"K{n:04d}"} for n in range(620)]
+        )
+    lines = [f"K{n:04d},New {n}" for n in range(630)]
+    location = upload(web, ("code,name\n" + "\n".join(lines) + "\n").encode()).headers["Location"]
+    start(web, location, mode="upsert", unique_field="code")
+    run_imports(kit)
+    result = status(web, location)
+    assert (result["created"], result["updated"], result["error_rows"]) == (10, 620, 0), result
+    assert api.get("/item?total=true&limit=1").get_json()["total"] == 630
+    found = api.get("/item?filter=code%20%3D%20%22K0619%22").get_json()["records"]
+    assert [r["name"] for r in found] == ["New 619"]
 
 
 def test_xlsx_import_by_magic_not_extension_and_junk_is_refused(

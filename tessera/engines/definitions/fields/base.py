@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from babel import Locale, UnknownLocaleError
 
 from tessera.engines.expressions.schema import ValueType
+from tessera.engines.messages import _l, render
 
 Spec = Mapping[str, Any]
 Storage = Literal["column", "columns", "junction", "children"]
@@ -47,7 +48,19 @@ EMPTY_OPS = ("is_empty", "is_not_empty")
 
 
 class InvalidValue(ValueError):
-    """A value a field cannot hold; ``str(error)`` is a sentence for the person who entered it."""
+    """A value a field cannot hold; ``str(error)`` is a sentence for the person who entered it.
+
+    The sentence is ``template`` (an English msgid marked with ``_l``) filled with ``params``, so
+    the platform can show it in the reader's language (see :mod:`tessera.engines.messages`)::
+
+        raise InvalidValue(_l("“%(value)s” is not a date"), value=value)
+    """
+
+    def __init__(self, template: str, /, **params: Any) -> None:
+        self.template = template
+        self.params: dict[str, Any] = params
+        self.message = render(template, params)
+        super().__init__(self.message)
 
 
 class FieldType:
@@ -97,10 +110,16 @@ class FieldType:
 
     def check(self, spec: Spec, value: Any) -> tuple[Any, str | None]:
         """``(value, None)`` when valid, ``(None, message)`` otherwise."""
+        checked, error = self.try_validate(spec, value)
+        return checked, None if error is None else str(error)
+
+    def try_validate(self, spec: Spec, value: Any) -> tuple[Any, InvalidValue | None]:
+        """``(value, None)`` when valid, ``(None, error)`` otherwise: the error keeps its
+        template and params, for callers that show it in another language."""
         try:
             return self.validate(spec, value), None
         except InvalidValue as error:
-            return None, str(error)
+            return None, error
 
     def default(self, spec: Spec, now: dt.datetime | None = None) -> Any:
         """The value a new record starts with: the field's ``default`` (validated) or None."""
@@ -145,25 +164,29 @@ def normalise(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip()
 
 
-def parse_decimal(value: Any, what: str = "a number") -> Decimal:
-    """``1,234.50``, ``¥1,234.50``, ``(12)``, ``１２３`` … as a Decimal."""
+NOT_A_NUMBER = _l("“%(value)s” is not a number")
+
+
+def parse_decimal(value: Any, not_a: str = NOT_A_NUMBER) -> Decimal:
+    """``1,234.50``, ``¥1,234.50``, ``(12)``, ``１２３`` … as a Decimal; ``not_a`` is the
+    template of the refusal (``“%(value)s” is not a latitude`` …)."""
     if isinstance(value, bool):
-        raise InvalidValue(f"“{value}” is not {what}")
+        raise InvalidValue(not_a, value=value)
     if isinstance(value, int | Decimal):
         return Decimal(value)
     if isinstance(value, float):
         return Decimal(repr(value))
     if not isinstance(value, str):
-        raise InvalidValue(f"“{value}” is not {what}")
+        raise InvalidValue(not_a, value=value)
     text = _CURRENCY_MARKS.sub("", normalise(value)).replace(",", "").replace(" ", "")
     negative = text.startswith("(") and text.endswith(")")
     text = text.strip("()")
     try:
         number = Decimal(text)
     except InvalidOperation:
-        raise InvalidValue(f"“{value}” is not {what}") from None
+        raise InvalidValue(not_a, value=value) from None
     if not number.is_finite():
-        raise InvalidValue(f"“{value}” is not {what}")
+        raise InvalidValue(not_a, value=value)
     return -number if negative else number
 
 
@@ -173,8 +196,9 @@ def quantize(number: Decimal, precision: int, scale: int, original: Any) -> Deci
     result = Decimal(0) if too_large else number.quantize(Decimal(1).scaleb(-scale))
     if too_large or result.adjusted() >= precision - scale:
         raise InvalidValue(
-            f"“{original}” is too large: "
-            f"at most {precision - scale} digits before the decimal point"
+            _l("“%(value)s” is too large: at most %(digits)s digits before the decimal point"),
+            value=original,
+            digits=precision - scale,
         )
     return result
 
@@ -193,7 +217,7 @@ def parse_date(value: Any) -> dt.date:
     if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 2958466:
         return EXCEL_EPOCH + dt.timedelta(days=int(value))
     if not isinstance(value, str):
-        raise InvalidValue(f"“{value}” is not a date")
+        raise InvalidValue(_l("“%(value)s” is not a date"), value=value)
     text = normalise(value).split("T")[0].split(" ")[0]
     match = _DATE_RE.match(text) or _COMPACT_DATE_RE.match(text)
     if match:
@@ -203,7 +227,7 @@ def parse_date(value: Any) -> dt.date:
             pass
     elif text.isdigit() and 0 < int(text) < 2958466:
         return EXCEL_EPOCH + dt.timedelta(days=int(text))
-    raise InvalidValue(f"“{value}” is not a date; write it like 2024-03-05")
+    raise InvalidValue(_l("“%(value)s” is not a date; write it like 2024-03-05"), value=value)
 
 
 _TIME_RE = re.compile(r"^(\d{1,2})[:：时](\d{2})(?:[:：分](\d{2})(?:\.(\d{1,6}))?)?秒?$")
@@ -215,7 +239,7 @@ def parse_time(value: Any) -> dt.time:
     if isinstance(value, dt.time):
         return value
     if not isinstance(value, str):
-        raise InvalidValue(f"“{value}” is not a time of day")
+        raise InvalidValue(_l("“%(value)s” is not a time of day"), value=value)
     match = _TIME_RE.match(normalise(value))
     try:
         if match:
@@ -225,7 +249,7 @@ def parse_time(value: Any) -> dt.time:
             )
     except ValueError:
         pass
-    raise InvalidValue(f"“{value}” is not a time of day; write it like 14:30")
+    raise InvalidValue(_l("“%(value)s” is not a time of day; write it like 14:30"), value=value)
 
 
 def parse_datetime(value: Any) -> dt.datetime:
@@ -244,18 +268,18 @@ def parse_datetime(value: Any) -> dt.datetime:
     elif isinstance(value, dt.date):
         result = dt.datetime.combine(value, dt.time())
     else:
-        raise InvalidValue(f"“{value}” is not a date and time")
+        raise InvalidValue(_l("“%(value)s” is not a date and time"), value=value)
     if result.tzinfo is None:
         return result.replace(tzinfo=dt.UTC)
     return result.astimezone(dt.UTC)
 
 
-def require_text(value: Any, what: str = "text") -> str:
+def require_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return str(value)
-    raise InvalidValue(f"“{value}” is not {what}")
+    raise InvalidValue(_l("“%(value)s” is not text"), value=value)
 
 
 def option_keys(spec: Spec) -> tuple[str, ...]:

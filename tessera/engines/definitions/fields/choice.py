@@ -23,6 +23,7 @@ from tessera.engines.definitions.fields.base import (
     pick_label,
 )
 from tessera.engines.expressions.schema import ValueType
+from tessera.engines.messages import _l
 
 _TRUE = {"true", "yes", "y", "1", "on", "是", "真", "对", "√", "✓", "✔", "t"}
 _FALSE = {"false", "no", "n", "0", "off", "否", "假", "错", "×", "✗", "✘", "f"}
@@ -47,7 +48,7 @@ class Boolean(FieldType):
                 return True
             if text in _FALSE:
                 return False
-        raise InvalidValue(f"“{value}” is not yes or no")
+        raise InvalidValue(_l("“%(value)s” is not yes or no"), value=value)
 
     def format(self, spec: Spec, value: Any, locale: str = "en") -> str:
         if value is None:
@@ -72,7 +73,11 @@ def _match_option(spec: Spec, value: Any) -> str:
             )
             if text in labels:
                 return str(option["key"])
-    raise InvalidValue(f"“{value}” is not one of the options: {', '.join(keys)}")
+    raise InvalidValue(
+        _l("“%(value)s” is not one of the options: %(options)s"),
+        value=value,
+        options=", ".join(keys),
+    )
 
 
 class Select(FieldType):
@@ -113,7 +118,7 @@ class MultiSelect(FieldType):
             ]
             value = [part.strip() for part in value if part.strip()]
         if not isinstance(value, list | tuple):
-            raise InvalidValue(f"“{value}” is not a list of options")
+            raise InvalidValue(_l("“%(value)s” is not a list of options"), value=value)
         chosen = {_match_option(spec, item) for item in value}
         return [key for key in option_keys(spec) if key in chosen]
 

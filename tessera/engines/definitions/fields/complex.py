@@ -23,6 +23,7 @@ from tessera.engines.definitions.fields.base import (
     parse_decimal,
 )
 from tessera.engines.expressions.schema import ValueType
+from tessera.engines.messages import _l
 
 
 class Attachment(FieldType):
@@ -30,7 +31,14 @@ class Attachment(FieldType):
     value_type = ValueType.JSON
     operators = EMPTY_OPS
     indexable = False
-    what: ClassVar[str] = "file"
+    #: the refusals that name the kind of upload (a file, an image), as templates
+    texts: ClassVar[dict[str, str]] = {
+        "not_a_list": _l("“%(value)s” is not a list of uploaded files"),
+        "too_many": _l("at most %(limit)s file(s) can be attached here"),
+        "no_id": _l("each file needs the id the upload returned"),
+        "malformed": _l("the file “%(id)s” has a malformed name or size"),
+        "no_import": _l("files cannot be imported from a file name; upload them"),
+    }
 
     def sql_type(self, spec: Spec) -> sa.types.TypeEngine[Any]:
         return sa.JSON()
@@ -41,20 +49,20 @@ class Attachment(FieldType):
         if isinstance(value, dict):
             value = [value]
         if not isinstance(value, list):
-            raise InvalidValue(f"“{value}” is not a list of uploaded {self.what}s")
+            raise InvalidValue(self.texts["not_a_list"], value=value)
         refs = [self.check_ref(item) for item in value]
         limit = int(spec.get("max_files", 20))
         if len(refs) > limit:
-            raise InvalidValue(f"at most {limit} {self.what}(s) can be attached here")
+            raise InvalidValue(self.texts["too_many"], limit=limit)
         return refs
 
     def check_ref(self, item: Any) -> dict[str, Any]:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
-            raise InvalidValue(f"each {self.what} needs the id the upload returned")
+            raise InvalidValue(self.texts["no_id"])
         name = item.get("name", item["id"])
         size = item.get("size")
         if not isinstance(name, str) or (size is not None and not isinstance(size, int)):
-            raise InvalidValue(f"the {self.what} “{item['id']}” has a malformed name or size")
+            raise InvalidValue(self.texts["malformed"], id=item["id"])
         ref: dict[str, Any] = {"id": item["id"], "name": name}
         if size is not None:
             ref["size"] = size
@@ -71,7 +79,7 @@ class Attachment(FieldType):
     def from_import(self, spec: Spec, text: Any) -> Any:
         """Only references exported by Tessera itself (JSON) can be imported."""
         if isinstance(text, str) and text.strip() and not text.strip().startswith("["):
-            raise InvalidValue(f"{self.what}s cannot be imported from a file name; upload them")
+            raise InvalidValue(self.texts["no_import"])
         return super().from_import(
             spec, json.loads(text) if isinstance(text, str) and text.strip() else text
         )
@@ -91,13 +99,21 @@ class Image(Attachment):
     """Raster images only: SVG can carry script, so it is refused."""
 
     name = "image"
-    what = "image"
+    texts: ClassVar[dict[str, str]] = {
+        "not_a_list": _l("“%(value)s” is not a list of uploaded images"),
+        "too_many": _l("at most %(limit)s image(s) can be attached here"),
+        "no_id": _l("each image needs the id the upload returned"),
+        "malformed": _l("the image “%(id)s” has a malformed name or size"),
+        "no_import": _l("images cannot be imported from a file name; upload them"),
+    }
 
     def check_ref(self, item: Any) -> dict[str, Any]:
         ref = super().check_ref(item)
         mime = ref.get("mime", "")
         if not mime.startswith("image/") or "svg" in mime:
-            raise InvalidValue(f"“{ref['name']}” is not a PNG, JPEG, GIF or WebP image")
+            raise InvalidValue(
+                _l("“%(name)s” is not a PNG, JPEG, GIF or WebP image"), name=ref["name"]
+            )
         return ref
 
     def demo_value(self, spec: Spec, rng: random.Random) -> Any:
@@ -131,14 +147,17 @@ class Location(FieldType):
         if isinstance(value, str):
             parts = normalise(value).replace("，", ",").split(",")
             if len(parts) != 2:
-                raise InvalidValue(f"“{value}” is not a location; write it as latitude, longitude")
+                raise InvalidValue(
+                    _l("“%(value)s” is not a location; write it as latitude, longitude"),
+                    value=value,
+                )
             value = {"lat": parts[0], "lng": parts[1]}
         if not isinstance(value, dict) or set(value) != {"lat", "lng"}:
-            raise InvalidValue("a location needs a latitude and a longitude")
-        lat = float(parse_decimal(value["lat"], "a latitude"))
-        lng = float(parse_decimal(value["lng"], "a longitude"))
+            raise InvalidValue(_l("a location needs a latitude and a longitude"))
+        lat = float(parse_decimal(value["lat"], _l("“%(value)s” is not a latitude")))
+        lng = float(parse_decimal(value["lng"], _l("“%(value)s” is not a longitude")))
         if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-            raise InvalidValue("latitude must be within ±90 and longitude within ±180")
+            raise InvalidValue(_l("latitude must be within ±90 and longitude within ±180"))
         return {"lat": lat, "lng": lng}
 
     def to_columns(self, spec: Spec, value: Any) -> dict[str, Any]:
@@ -172,7 +191,7 @@ class Json(FieldType):
         try:
             json.dumps(value, allow_nan=False)
         except (TypeError, ValueError):
-            raise InvalidValue("this value cannot be stored as JSON") from None
+            raise InvalidValue(_l("this value cannot be stored as JSON")) from None
         return value
 
     def format(self, spec: Spec, value: Any, locale: str = "en") -> str:
@@ -186,7 +205,7 @@ class Json(FieldType):
             try:
                 return self.validate(spec, json.loads(text))
             except json.JSONDecodeError:
-                raise InvalidValue(f"“{text[:40]}” is not valid JSON") from None
+                raise InvalidValue(_l("“%(value)s” is not valid JSON"), value=text[:40]) from None
         return super().from_import(spec, text)
 
     def demo_value(self, spec: Spec, rng: random.Random) -> Any:

@@ -22,6 +22,9 @@ from tessera.engines.definitions.fields.base import (
     quantize,
 )
 from tessera.engines.expressions.schema import ValueType
+from tessera.engines.messages import _l
+
+NOT_A_WHOLE_NUMBER = _l("“%(value)s” is not a whole number")
 
 INT64 = 2**63 - 1
 
@@ -37,13 +40,18 @@ class Integer(FieldType):
     def validate(self, spec: Spec, value: Any) -> Any:
         if value is None:
             return None
-        number = parse_decimal(value, "a whole number")
+        number = parse_decimal(value, NOT_A_WHOLE_NUMBER)
         if number != number.to_integral_value():
-            raise InvalidValue(f"“{value}” is not a whole number")
+            raise InvalidValue(NOT_A_WHOLE_NUMBER, value=value)
         result = int(number)
         low, high = spec.get("min", -INT64), spec.get("max", INT64)
         if not low <= result <= high:
-            raise InvalidValue(f"“{value}” is out of range: it must be between {low} and {high}")
+            raise InvalidValue(
+                _l("“%(value)s” is out of range: it must be between %(low)s and %(high)s"),
+                value=value,
+                low=low,
+                high=high,
+            )
         return result
 
     def format(self, spec: Spec, value: Any, locale: str = "en") -> str:
@@ -142,7 +150,9 @@ class Rating(FieldType):
         top = int(spec.get("max", 5))
         number = Integer().validate({}, value)
         if not 0 <= number <= top:
-            raise InvalidValue(f"a rating is between 0 and {top}; “{value}” is not")
+            raise InvalidValue(
+                _l("a rating is between 0 and %(top)s; “%(value)s” is not"), top=top, value=value
+            )
         return number
 
     def format(self, spec: Spec, value: Any, locale: str = "en") -> str:
@@ -185,11 +195,13 @@ class Duration(FieldType):
                 d, h, m, s = (int(g or 0) for g in words.groups())
                 seconds = ((d * 24 + h) * 60 + m) * 60 + s
             else:
-                raise InvalidValue(f"“{value}” is not a duration; write it like 1:30 or 2h 15m")
+                raise InvalidValue(
+                    _l("“%(value)s” is not a duration; write it like 1:30 or 2h 15m"), value=value
+                )
         else:
-            raise InvalidValue(f"“{value}” is not a duration")
+            raise InvalidValue(_l("“%(value)s” is not a duration"), value=value)
         if seconds < 0:
-            raise InvalidValue("a duration cannot be negative")
+            raise InvalidValue(_l("a duration cannot be negative"))
         return seconds
 
     def format(self, spec: Spec, value: Any, locale: str = "en") -> str:

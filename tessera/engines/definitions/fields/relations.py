@@ -23,32 +23,35 @@ from tessera.engines.definitions.fields.base import (
     normalise,
 )
 from tessera.engines.expressions.schema import ValueType
+from tessera.engines.messages import _l
 
 #: record ids: 64-bit on PostgreSQL, SQLite's rowid (INTEGER PRIMARY KEY) on SQLite
 RecordId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def record_id(value: Any, what: str) -> int:
+def record_id(value: Any, not_a: str) -> int:
+    """``value`` (an id, its text, or ``{"id": …}``) as a record id; ``not_a`` is the template
+    of the refusal."""
     if isinstance(value, dict) and "id" in value:
         value = value["id"]
     if isinstance(value, str) and normalise(value).isdigit():
         value = int(normalise(value))
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
-    raise InvalidValue(f"“{value}” is not {what}")
+    raise InvalidValue(not_a, value=value)
 
 
 class Reference(FieldType):
     """A many-to-one reference stored as the target's id."""
 
     operators = CHOICE_OPS
-    what: ClassVar[str] = "a record"
+    not_a: ClassVar[str] = _l("“%(value)s” is not a record")
 
     def sql_type(self, spec: Spec) -> sa.types.TypeEngine[Any]:
         return RecordId
 
     def validate(self, spec: Spec, value: Any) -> Any:
-        return None if value is None else record_id(value, self.what)
+        return None if value is None else record_id(value, self.not_a)
 
     def format(self, spec: Spec, value: Any, locale: str = "en") -> str:
         return "" if value is None else f"#{value}"
@@ -60,7 +63,7 @@ class Reference(FieldType):
 class User(Reference):
     name = "user"
     value_type = ValueType.USER
-    what = "a user"
+    not_a = _l("“%(value)s” is not a user")
 
     def sql_type(self, spec: Spec) -> sa.types.TypeEngine[Any]:
         return sa.Integer()
@@ -69,7 +72,7 @@ class User(Reference):
 class Department(User):
     name = "department"
     value_type = ValueType.DEPARTMENT
-    what = "a department"
+    not_a = _l("“%(value)s” is not a department")
 
 
 class Link(Reference):
@@ -90,8 +93,8 @@ class MultiLink(FieldType):
         if value is None:
             return None
         if not isinstance(value, list | tuple):
-            raise InvalidValue(f"“{value}” is not a list of records")
-        ids = [record_id(item, "a record") for item in value]
+            raise InvalidValue(_l("“%(value)s” is not a list of records"), value=value)
+        ids = [record_id(item, Reference.not_a) for item in value]
         return list(dict.fromkeys(ids))
 
     def to_export(self, spec: Spec, value: Any) -> Exported:
@@ -116,7 +119,7 @@ class ChildTable(FieldType):
         if value is None:
             return None
         if not isinstance(value, list) or not all(isinstance(row, dict) for row in value):
-            raise InvalidValue("the rows of a child table must be a list of records")
+            raise InvalidValue(_l("the rows of a child table must be a list of records"))
         return value
 
     def to_export(self, spec: Spec, value: Any) -> Exported:

@@ -19,6 +19,7 @@ from tessera.engines.definitions.fields.base import (
     require_text,
 )
 from tessera.engines.expressions.schema import ValueType
+from tessera.engines.messages import _l
 
 _WORDS = ("alpha", "delta", "harbor", "lotus", "maple", "nova", "orbit", "summit", "华东", "星辰")
 
@@ -40,7 +41,10 @@ class Text(FieldType):
             return None
         text = require_text(value)
         if len(text) > self.max_length(spec):
-            raise InvalidValue(f"this text is too long: at most {self.max_length(spec)} characters")
+            raise InvalidValue(
+                _l("this text is too long: at most %(limit)s characters"),
+                limit=self.max_length(spec),
+            )
         return text
 
     def demo_value(self, spec: Spec, rng: random.Random) -> Any:
@@ -97,7 +101,7 @@ class Email(_CheckedText):
 
     def canonical(self, text: str, value: Any) -> str:
         if not _EMAIL_RE.match(text):
-            raise InvalidValue(f"“{value}” is not an email address")
+            raise InvalidValue(_l("“%(value)s” is not an email address"), value=value)
         local, domain = text.rsplit("@", 1)
         return f"{local}@{domain.lower()}"
 
@@ -114,7 +118,7 @@ class Phone(_CheckedText):
 
     def canonical(self, text: str, value: Any) -> str:
         if not _PHONE_RE.match(text):
-            raise InvalidValue(f"“{value}” is not a phone number")
+            raise InvalidValue(_l("“%(value)s” is not a phone number"), value=value)
         return text
 
     def demo_value(self, spec: Spec, rng: random.Random) -> Any:
@@ -132,7 +136,9 @@ class Url(_CheckedText):
             text = f"https://{text}"
         parts = urlsplit(text)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise InvalidValue(f"“{value}” is not a web address (http:// or https://)")
+            raise InvalidValue(
+                _l("“%(value)s” is not a web address (http:// or https://)"), value=value
+            )
         return text
 
     def demo_value(self, spec: Spec, rng: random.Random) -> Any:

@@ -1,0 +1,54 @@
+"""Message templates: how the engines say what went wrong without speaking any language.
+
+The engines import no Flask or Babel, yet their refusals (:class:`InvalidValue`, ``FieldError``,
+``NotFound`` …) reach people in their own language.  So a refusal carries a *template*, the
+English gettext msgid with ``%(name)s`` placeholders, and the *params* that fill it; the
+platform translates the template and then fills in the params (values are never translated).
+The English sentence (``str(error)``, ``FieldError.message``) is the template filled in here.
+
+Templates are wrapped in :func:`_l` where they are written so that ``pybabel extract`` (which
+reads ``tessera/engines/**.py`` with the keyword ``_l``, see ``translations/babel.cfg``) puts them
+into the catalogues, and the catalogue test demands their Chinese translation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+def _l(template: str) -> str:
+    """Mark ``template`` for the catalogues; it is returned unchanged (translation happens in
+    the platform, at the time a message is shown)."""
+    return template
+
+
+def render(template: str, params: Mapping[str, Any]) -> str:
+    """``template`` filled with ``params``; the template itself when it cannot be filled (a
+    sentence without placeholders may contain a bare ``%``)."""
+    if not params:
+        return template
+    try:
+        return template % dict(params)
+    except (KeyError, ValueError, TypeError):
+        return template
+
+
+class Localised(str):
+    """A name with a text per language (a field's or an entity's label) used as a parameter.
+
+    It *is* its English text (``str``), so the English sentence, JSON and comparisons see
+    just that; the platform calls :meth:`pick` with the reader's language when it shows the
+    message, so a Chinese reader sees “名称”为必填项, not “Name”为必填项."""
+
+    __slots__ = ("_pick",)
+    _pick: Callable[[str], str]
+
+    def __new__(cls, english: str, pick: Callable[[str], str]) -> Localised:
+        made = super().__new__(cls, english)
+        made._pick = pick
+        return made
+
+    def pick(self, locale: str) -> str:
+        """The text in ``locale`` (or the nearest the definition provides)."""
+        return self._pick(locale)
