@@ -207,7 +207,7 @@ class Checker:
         self, app: AppModel, entity: EntityModel, *, via: str, writable: set[str] | None
     ) -> None:
         self.app, self.entity, self.via, self.writable = app, entity, via, writable
-        self.plain: dict[str, tuple[Callable[[Any, Any], Any], Mapping[str, Any]]] = {}
+        self.plain: dict[str, Callable[[Any], Any]] = {}
         for f in entity.fields:
             if f.kind.computed or f.type == "child_table" or f.key in SYSTEM_FIELDS:
                 continue
@@ -215,7 +215,7 @@ class Checker:
                 continue
             if writable is not None and f.key not in writable:
                 continue
-            self.plain[f.key] = (f.kind.validate, f.spec)
+            self.plain[f.key] = f.kind.validator(f.spec)
         self.required = [f for f in entity.fields if f.required and not f.kind.computed]
 
     def check(self, values: Mapping[str, Any]) -> tuple[dict[str, Any], list[FieldError]]:
@@ -225,9 +225,8 @@ class Checker:
         clean: dict[str, Any] = {}
         errors: list[FieldError] = []
         for key, value in values.items():
-            validate, spec = plain[key]
             try:
-                clean[key] = validate(spec, value)
+                clean[key] = plain[key](value)
             except InvalidValue as error:
                 errors.append(invalid(key, error))
         return clean, errors

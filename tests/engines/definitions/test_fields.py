@@ -258,3 +258,46 @@ def test_defaults() -> None:
     assert field_type("date").default({"default": "today"}, now) == dt.date(2024, 3, 5)
     assert field_type("select").default({"options": ["a"], "default": "a"}) == "a"
     assert field_type("text").default({}) is None
+
+
+SELECT_SPEC: dict[str, Any] = {
+    "options": [
+        {"key": "new", "label": {"en": "New", "zh-CN": "新建"}},
+        {"key": "won", "label": {"en": "Won", "zh-CN": "赢单"}},
+        {"key": "lost", "label": {"en": "new", "zh-CN": "丢单"}},  # a label equal to a key
+        {"key": "odd", "label": "Won"},  # the same label as an earlier option
+        "plain",
+    ]
+}
+SELECT_INPUTS: list[Any] = [
+    None, "new", " won ", "Won", "赢单", "丢单", "ｗｏｎ", "plain", "nope", "", 3, 1.5, True,
+    ["new"], {"k": 1}, "NEW",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", SELECT_INPUTS)
+def test_a_selects_compiled_validator_answers_as_validate_does(value: Any) -> None:
+    """Bulk writes check each row with ``validator(spec)``, which works out the accepted keys
+    and labels once; it must accept, canonicalise and refuse exactly as ``validate``."""
+    select = field_type("select")
+    expected, refused = select.try_validate(SELECT_SPEC, value)
+    if refused is None:
+        assert select.validator(SELECT_SPEC)(value) == expected
+    else:
+        with pytest.raises(InvalidValue) as raised:
+            select.validator(SELECT_SPEC)(value)
+        assert (raised.value.template, raised.value.params) == (refused.template, refused.params)
+
+
+@pytest.mark.parametrize("kind", sorted(k for k in FIELD_TYPES if not field_type(k).computed))
+def test_every_types_validator_is_its_validate(kind: str) -> None:
+    field = field_type(kind)
+    spec: dict[str, Any] = dict(SELECT_SPEC) if kind in ("select", "multi_select") else {}
+    for value in (None, "", "12", 12, "2024-03-05", "new, won", [1, 2], {"lat": 1, "lng": 2}):
+        expected, refused = field.try_validate(spec, value)
+        try:
+            got: Any = field.validator(spec)(value)
+        except InvalidValue as error:
+            assert refused is not None and str(error) == str(refused), (kind, value)
+        else:
+            assert refused is None and got == expected, (kind, value)

@@ -14,8 +14,9 @@ import datetime as dt
 import random
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import Any, ClassVar, Literal
 
 import sqlalchemy as sa
@@ -107,6 +108,13 @@ class FieldType:
     def validate(self, spec: Spec, value: Any) -> Any:
         """Return ``value`` in its canonical form or raise :class:`InvalidValue`."""
         return value
+
+    def validator(self, spec: Spec) -> Callable[[Any], Any]:
+        """:meth:`validate` bound to one field's spec, for checking many values of that field
+        (the rows of a bulk write or an import).  A type that works something out from the
+        spec for every value (a select's accepted keys and labels) works it out here, once;
+        results and refusals are the same as :meth:`validate`'s."""
+        return partial(self.validate, spec)
 
     def check(self, spec: Spec, value: Any) -> tuple[Any, str | None]:
         """``(value, None)`` when valid, ``(None, message)`` otherwise."""

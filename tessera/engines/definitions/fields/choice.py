@@ -6,6 +6,7 @@ Select fields store option keys, never labels, so relabelling an option is not a
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -80,6 +81,19 @@ def _match_option(spec: Spec, value: Any) -> str:
     )
 
 
+def _option_lookup(spec: Spec) -> dict[Any, str]:
+    """Everything a select accepts, to its option key, as :func:`_match_option` decides it: an
+    option's key first, else the first option with that label in any language."""
+    accepted: dict[Any, str] = {}
+    for option in spec.get("options", ()):
+        if isinstance(option, dict) and "label" in option:
+            label = option["label"]
+            for text in label.values() if isinstance(label, dict) else [label]:
+                accepted.setdefault(text, str(option["key"]))
+    accepted.update((key, key) for key in option_keys(spec))
+    return accepted
+
+
 class Select(FieldType):
     name = "select"
     value_type = ValueType.SELECT
@@ -90,6 +104,19 @@ class Select(FieldType):
 
     def validate(self, spec: Spec, value: Any) -> Any:
         return None if value is None else _match_option(spec, value)
+
+    def validator(self, spec: Spec) -> Callable[[Any], Any]:
+        accepted = _option_lookup(spec)
+
+        def validate(value: Any) -> Any:
+            if value is None:
+                return None
+            try:
+                return accepted[normalise(value) if isinstance(value, str) else value]
+            except (KeyError, TypeError):  # not an option (or not hashable): say so as validate
+                return _match_option(spec, value)
+
+        return validate
 
     def format(self, spec: Spec, value: Any, locale: str = "en") -> str:
         return "" if value is None else option_label(spec, value, locale)
