@@ -23,11 +23,12 @@ import sqlalchemy as sa
 from flask import Flask
 
 from tessera.engines.forms import Actor
-from tessera.platform import apps, jobs
-from tessera.platform.models import Import, Job, Role, RoleMembership, User
+from tessera.platform import apps
+from tessera.platform.models import Import, Role, RoleMembership, User
 from tessera.platform.records import service_for
 from tessera.platform.runtime import Platform
 from tests.conftest import Web
+from tests.platform.transfer.test_transfer import run_imports
 
 SECRET_AMOUNT = 987654
 
@@ -138,15 +139,6 @@ def choose(web: Web, location: str, mapping: dict[int, str], **options: str) -> 
     form.update({f"map-{i}": key for i, key in mapping.items()})
     form.update(options)
     return web.client.post(location, data=form)
-
-
-def run_imports(platform: Platform) -> None:
-    with platform.db.session() as db:
-        ids = db.scalars(
-            sa.select(Job.id).where(Job.task == "transfer.import", Job.status == "queued")
-        ).all()
-    for job_id in ids:
-        jobs.execute(platform, job_id)
 
 
 EXPORTS = ("/apps/xfer/lead/export?format=csv", "/apps/xfer/lead/export?format=xlsx")
