@@ -20,7 +20,9 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import abort, g, has_request_context, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from tessera.platform.identity import departments
 from tessera.platform.models import Department, Role, RoleMembership, User
@@ -130,6 +132,27 @@ USERS: sa.Table = User.__table__  # type: ignore[assignment]
 DEPARTMENTS: sa.Table = Department.__table__  # type: ignore[assignment]
 
 
+class comma_joined(FunctionElement[str]):
+    """``aggregate_strings(value, ",")`` with the comma written into the SQL.
+
+    SQLAlchemy's own ``aggregate_strings`` sends its separator as a post-compile parameter,
+    which makes it render the statement's SQL again on every execution: for the token query
+    that is three quarters of its cost on SQLite (about 70 of 96 µs)."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(comma_joined)
+def _string_agg(element: comma_joined, compiler: Any, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(comma_joined, "sqlite")
+def _group_concat(element: comma_joined, compiler: Any, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
 def identity_columns() -> list[Any]:
     """The columns an :class:`Identity` is built from, for one query over ``users``.
 
@@ -139,13 +162,13 @@ def identity_columns() -> list[Any]:
     role, department or active flag shows on the next request in every process.
     """
     role_keys = (
-        sa.select(sa.func.aggregate_strings(Role.key, ","))
+        sa.select(comma_joined(Role.key))
         .join_from(RoleMembership, Role, RoleMembership.role_id == Role.id)
         .where(RoleMembership.user_id == USERS.c.id)
         .scalar_subquery()
     )
     managed = (
-        sa.select(sa.func.aggregate_strings(sa.cast(DEPARTMENTS.c.id, sa.String), ","))
+        sa.select(comma_joined(sa.cast(DEPARTMENTS.c.id, sa.String)))
         .where(DEPARTMENTS.c.manager_id == USERS.c.id)
         .scalar_subquery()
     )
@@ -157,7 +180,7 @@ def identity_columns() -> list[Any]:
     tree = sa.case(
         (
             sa.or_(USERS.c.department_id.is_not(None), managed.is_not(None)),
-            sa.select(sa.func.aggregate_strings(pair, ",")).scalar_subquery(),
+            sa.select(comma_joined(pair)).scalar_subquery(),
         ),
         else_=sa.null(),
     )
