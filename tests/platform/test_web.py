@@ -42,6 +42,13 @@ def test_error_pages_are_designed_and_api_errors_are_json(web: Web, app: Flask) 
     assert api.status_code == 404 and api.is_json
 
 
+def test_responses_that_are_not_pages_allow_nothing_to_load(web: Web) -> None:
+    """JSON (and any other non-HTML answer) gets a policy with no sources and no nonce."""
+    csp = web.client.get("/api/v1/nothing").headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+    assert "nonce" not in csp and "'self'" not in csp
+
+
 def test_server_errors_show_the_designed_page(app: Flask) -> None:
     @app.get("/boom")
     def boom() -> str:

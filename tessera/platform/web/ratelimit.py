@@ -9,12 +9,18 @@ One :class:`Limiter` serves the process; :func:`init_app` points it at the app's
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Flask, current_app
 from flask_limiter import Limiter
 
 from tessera.platform.audit import client_ip
 
 limiter = Limiter(key_func=lambda: client_ip() or "unknown", key_prefix="tessera-limits")
+
+#: the blueprints whose views carry limits (``@limiter.limit``): only their requests run the
+#: extension's after-request and teardown hooks (tested: a limit elsewhere fails a test)
+LIMITED_BLUEPRINTS = ("auth",)
 
 DEFAULTS = {
     # failed sign-ins from one address, across all accounts
@@ -53,7 +59,23 @@ def init_app(app: Flask, redis_url: str) -> None:
     # Tessera sets no default, application-wide or meta limits: every limit sits on the view it
     # guards (sign-in, password reset), and those views' decorators check it when they run.  The
     # extension's before_request pass would only look, on every request, for limits that do not
-    # exist (a tenth of a millisecond of each API call), so it is taken out again; its
-    # after_request hook stays, for ``deduct_when``.  A global limit, if one is ever wanted, is a
-    # decorator on the blueprint or this line removed.
+    # exist (a tenth of a millisecond of each API call), so it is taken out again.  Its
+    # after-request hook (``deduct_when``, headers) and teardown run only for the blueprints
+    # that have limits.  A global limit, if one is ever wanted, is a decorator on the blueprint
+    # or these lines removed.
     app.before_request_funcs[None].remove(limiter._check_request_limit)
+    after = [h for h in app.after_request_funcs[None] if _is_limiter_hook(h)]
+    teardown = [h for h in app.teardown_request_funcs[None] if _is_limiter_hook(h)]
+    assert len(after) == 1 and len(teardown) == 1, "Flask-Limiter registers one of each"
+    app.after_request_funcs[None].remove(after[0])
+    app.teardown_request_funcs[None].remove(teardown[0])
+    for name in LIMITED_BLUEPRINTS:
+        app.after_request_funcs.setdefault(name, []).append(after[0])
+        app.teardown_request_funcs.setdefault(name, []).append(teardown[0])
+
+
+def _is_limiter_hook(hook: object) -> bool:
+    """The extension's hooks: a partial over the limiter, or a bound method of it."""
+    if isinstance(hook, partial):
+        return bool(hook.args) and hook.args[0] is limiter
+    return getattr(hook, "__self__", None) is limiter

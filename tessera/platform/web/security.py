@@ -60,6 +60,12 @@ def _content_security_policy() -> str:
     )
 
 
+#: the policy of a response that is not an HTML page (JSON, files, CSS): nothing in it may load
+#: or run anything, should a browser ever render it as a document (an SVG opened directly)
+_NOT_A_PAGE_POLICY = (
+    "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+
 _FIXED_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
@@ -75,7 +81,10 @@ def _headers(response: Response) -> Response:
     headers = response.headers
     present = {name.lower() for name, _ in headers.items()}
     if "content-security-policy" not in present:
-        headers.add("Content-Security-Policy", _content_security_policy())
+        page = response.mimetype == "text/html"
+        headers.add(
+            "Content-Security-Policy", _content_security_policy() if page else _NOT_A_PAGE_POLICY
+        )
     for name, value in _FIXED_HEADERS:
         if name.lower() not in present:
             headers.add(name, value)
