@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,21 +39,24 @@ def _param(name: str, column: sa.Column[Any]) -> Any:
     return sa.bindparam(name, type_=column.type)
 
 
-_AUDIT_INSERT = sa.insert(AUDIT).values(
-    at=_param("j_at", AUDIT.c.at), actor_id=_param("j_actor", AUDIT.c.actor_id),
-    actor_key=_param("j_actor_key", AUDIT.c.actor_key),
-    actor_name=_param("j_actor_name", AUDIT.c.actor_name), via=_param("j_via", AUDIT.c.via),
-    action=_param("j_action", AUDIT.c.action),
-    app=_param("j_app", AUDIT.c.app), entity=_param("j_entity", AUDIT.c.entity),
-    record_id=_param("j_record", AUDIT.c.record_id),
-    changes=_param("j_changes", AUDIT.c.changes), ip=_param("j_ip", AUDIT.c.ip),
-)  # fmt: skip
-_EVENT_INSERT = sa.insert(EVENTS).values(
-    kind=_param("j_action", EVENTS.c.kind), app=_param("j_app", EVENTS.c.app),
-    entity=_param("j_entity", EVENTS.c.entity), record_id=_param("j_record", EVENTS.c.record_id),
-    payload=_param("j_payload", EVENTS.c.payload), actor_id=_param("j_actor", EVENTS.c.actor_id),
-    via=_param("j_via", EVENTS.c.via), created_at=_param("j_at", EVENTS.c.created_at),
-)  # fmt: skip
+#: each table's columns and the parameter that fills each (the two share parameters)
+_AUDIT_PARAMS = {
+    "at": "j_at", "actor_id": "j_actor", "actor_key": "j_actor_key",
+    "actor_name": "j_actor_name", "via": "j_via", "action": "j_action", "app": "j_app",
+    "entity": "j_entity", "record_id": "j_record", "changes": "j_changes", "ip": "j_ip",
+}  # fmt: skip
+_EVENT_PARAMS = {
+    "kind": "j_action", "app": "j_app", "entity": "j_entity", "record_id": "j_record",
+    "payload": "j_payload", "actor_id": "j_actor", "via": "j_via", "created_at": "j_at",
+}  # fmt: skip
+
+
+def _binds(table: sa.Table, params: Mapping[str, str]) -> dict[str, Any]:
+    return {column: _param(name, table.c[column]) for column, name in params.items()}
+
+
+_AUDIT_INSERT = sa.insert(AUDIT).values(**_binds(AUDIT, _AUDIT_PARAMS))
+_EVENT_INSERT = sa.insert(EVENTS).values(**_binds(EVENTS, _EVENT_PARAMS))
 #: PostgreSQL: the audit row as a data-modifying CTE of the event's INSERT (one statement)
 _JOURNAL_ONE_STATEMENT = _EVENT_INSERT.add_cte(_AUDIT_INSERT.cte("journal_audit"))
 
@@ -130,6 +133,36 @@ def _processed(make: Callable[[dict[str, Any]], tuple[Any, ...]], rows: list[dic
     return list(zip(*columns, strict=True))
 
 
+def _actor_names(actor: Actor) -> tuple[str | None, str | None]:
+    """An automation's key and name for the audit row; a user's name is read from ``users``
+    when history is shown, so a user has neither."""
+    return (actor.key, actor.name[:200]) if actor.key else (None, None)
+
+
+_WITH_ROW: weakref.WeakKeyDictionary[sa.Insert, sa.Select[Any]] = weakref.WeakKeyDictionary()
+
+
+def _with_row(insert: sa.Insert) -> sa.Select[Any]:
+    """``WITH new_row AS (<insert> RETURNING id), journal_audit AS (INSERT INTO audit_log …
+    SELECT … FROM new_row), journal_event AS (INSERT INTO events … SELECT … FROM new_row)
+    SELECT id FROM new_row``, built once per insert statement (the records service keeps one per
+    table), so SQLAlchemy compiles it once."""
+    found = _WITH_ROW.get(insert)
+    if found is not None:
+        return found
+    new_row = insert.cte("new_row")
+    made = sa.select(new_row.c.id)
+    for table, params in ((AUDIT, _AUDIT_PARAMS), (EVENTS, _EVENT_PARAMS)):
+        values = {**_binds(table, params), "record_id": new_row.c.id}
+        columns = [table.c[name] for name in values]
+        chosen = list(values.values())
+        made = made.add_cte(
+            sa.insert(table).from_select(columns, sa.select(*chosen)).cte(f"journal_{table.name}")
+        )
+    _WITH_ROW[insert] = made
+    return made
+
+
 class PlatformJournal:
     """The :class:`~tessera.engines.forms.Journal` over ``audit_log`` and ``events``.
 
@@ -145,20 +178,8 @@ class PlatformJournal:
     ) -> None:
         if not entries:
             return
-        # a user's name is read from users when history is shown; an automation has none there
-        key, name = (actor.key, actor.name[:200]) if actor.key else (None, None)
-        rows = [
-            {
-                "j_at": at, "j_actor": actor.user_id, "j_actor_key": key, "j_actor_name": name,
-                "j_via": actor.via, "j_action": e.action,
-                "j_app": e.app, "j_entity": e.entity, "j_record": e.record_id,
-                "j_changes": e.changes if type(e.changes) is dict else dict(e.changes),
-                "j_ip": self.ip,
-                "j_payload": {"changed": e.changed, "version": e.version, "actor": key} if key
-                else {"changed": e.changed, "version": e.version},
-            }
-            for e in entries
-        ]  # fmt: skip
+        key, name = _actor_names(actor)
+        rows = [self._params(actor, key, name, at, e) for e in entries]
         if conn.dialect.name == "sqlite" and conn.in_transaction():
             # an in-process database: the cost is SQLAlchemy's per-statement work, so the two
             # statements, compiled once, go to the driver's connection (the same connection, in
@@ -189,6 +210,35 @@ class PlatformJournal:
         else:
             conn.execute(_AUDIT_INSERT, rows[0] if len(rows) == 1 else rows)
             conn.execute(_EVENT_INSERT, rows[0] if len(rows) == 1 else rows)
+
+    def write_with_row(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        at: dt.datetime,
+        entry: JournalEntry,
+        insert: sa.Insert,
+        params: Mapping[str, Any],
+    ) -> int:
+        """PostgreSQL: the new row, its audit row and its event in one statement (see
+        :class:`~tessera.engines.forms.context.RowJournal`)."""
+        key, name = _actor_names(actor)
+        journal = self._params(actor, key, name, at, entry)
+        return int(conn.execute(_with_row(insert), {**params, **journal}).scalar_one())
+
+    def _params(
+        self, actor: Actor, key: str | None, name: str | None, at: dt.datetime, e: JournalEntry
+    ) -> dict[str, Any]:
+        """The parameters of one entry's two INSERTs (named ``j_…``)."""
+        return {
+            "j_at": at, "j_actor": actor.user_id, "j_actor_key": key, "j_actor_name": name,
+            "j_via": actor.via, "j_action": e.action,
+            "j_app": e.app, "j_entity": e.entity, "j_record": e.record_id,
+            "j_changes": e.changes if type(e.changes) is dict else dict(e.changes),
+            "j_ip": self.ip,
+            "j_payload": {"changed": e.changed, "version": e.version, "actor": key} if key
+            else {"changed": e.changed, "version": e.version},
+        }  # fmt: skip
 
     def entries(
         self, conn: sa.Connection, app: str, entity: str, record_id: int

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import sqlalchemy as sa
 
@@ -165,4 +165,26 @@ class Journal(Protocol):
         self, conn: sa.Connection, app: str, entity: str, record_id: int
     ) -> list[JournalRecord]:
         """The audit entries of one record, oldest first."""
+        ...
+
+
+@runtime_checkable
+class RowJournal(Journal, Protocol):
+    """A :class:`Journal` that can also write a new row *and* its entry in one statement.
+
+    PostgreSQL runs data-modifying CTEs, so a single create there is one round trip instead of
+    two: the row's ``INSERT … RETURNING id`` as a CTE, the audit row and the event reading the
+    id from it.  The service uses it when the entry is known before the row is written."""
+
+    def write_with_row(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        at: dt.datetime,
+        entry: JournalEntry,
+        insert: sa.Insert,
+        params: Mapping[str, Any],
+    ) -> int:
+        """Execute ``insert`` (one row, returning its id) with ``params``, and the entry's
+        audit row and event for that id (``entry.record_id`` is not read); the new id."""
         ...

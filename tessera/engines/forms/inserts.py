@@ -71,6 +71,7 @@ class _PerTable:
 
 
 _RETURNING = _PerTable()
+_ONE_ROW = _PerTable()
 _DRIVER_INSERTS = _PerTable()
 _RECORDSETS = _PerTable()
 
@@ -82,6 +83,17 @@ def _returning(table: sa.Table) -> tuple[Any, tuple[str, ...]]:
     if hit is None:
         insert = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
         hit = _RETURNING.put(table, (insert, tuple(c.name for c in table.c)))
+    return hit  # type: ignore[no-any-return]
+
+
+def one_row_insert(table: sa.Table) -> sa.Insert:
+    """The table's INSERT of one row, every column but ``id`` a parameter named after it,
+    returning the new id: a fixed shape to compose into a larger statement (the journal's
+    single-statement create on PostgreSQL), built once per table."""
+    hit = _ONE_ROW.get(table)
+    if hit is None:
+        values = {c.name: sa.bindparam(c.name, type_=c.type) for c in table.c if c.name != "id"}
+        hit = _ONE_ROW.put(table, sa.insert(table).values(values).returning(table.c.id))
     return hit  # type: ignore[no-any-return]
 
 

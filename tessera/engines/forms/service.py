@@ -36,7 +36,7 @@ from tessera.engines.definitions.fields import FieldType
 from tessera.engines.definitions.fields.temporal import DateTime
 from tessera.engines.forms.compiled import ALL
 from tessera.engines.forms.computed import Recomputer, chunks, formula_record, stored_value
-from tessera.engines.forms.context import Action, AllowAll, JournalEntry
+from tessera.engines.forms.context import Action, AllowAll, JournalEntry, RowJournal
 from tessera.engines.forms.errors import (
     Conflict,
     FieldError,
@@ -44,7 +44,7 @@ from tessera.engines.forms.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from tessera.engines.forms.inserts import column_names, insert_rows
+from tessera.engines.forms.inserts import column_names, insert_rows, one_row_insert
 from tessera.engines.forms.reads import Reads, TimelineEntry, timeline
 from tessera.engines.forms.values import (
     Checker,
@@ -282,10 +282,16 @@ class RecordService(Reads):
         reread = bool(plan.derived) or any(
             f.type in ("child_table", "multi_link") for f in model.fields
         )
+        # PostgreSQL, one plain record whose stored values are all known before it is written:
+        # the row, its audit row and its event go in one statement (one round trip, not two)
+        journaled = (
+            plain and not reread and self.dialect == "postgresql"
+            and isinstance(self.journal, RowJournal)
+        )  # fmt: skip
         rows: Sequence[Mapping[Any, Any]]
         for start in range(0, len(records), BULK_CHUNK):
             batch = records[start : start + BULK_CHUNK]
-            batch_ids, returned = self._insert(model, batch, now, recompute)
+            batch_ids, returned = self._insert(model, batch, now, recompute, journaled=journaled)
             ids += batch_ids
             if reread:  # computed after the insert, or stored in other tables: read it back
                 snapshots, rows = self._snapshot(model, batch_ids)
@@ -315,10 +321,13 @@ class RecordService(Reads):
                 self._check_rules(
                     model, rows, [f"[{start + n}]" if bulk else "" for n in range(len(batch))]
                 )
-            entries += [
-                JournalEntry("created", self.app.key, model.key, i, 1, created(model, snapshots[i]))
-                for i in batch_ids
-            ]
+            if not journaled:
+                entries += [
+                    JournalEntry(
+                        "created", self.app.key, model.key, i, 1, created(model, snapshots[i])
+                    )
+                    for i in batch_ids
+                ]
         return ids, entries
 
     def _new_maker(
@@ -450,16 +459,23 @@ class RecordService(Reads):
         records: list[dict[str, Any]],
         now: dt.datetime,
         recompute: Recomputer,
+        *,
+        journaled: bool = False,
     ) -> tuple[list[int], list[tuple[Any, ...]]]:
         """Insert the rows; their ids, and the rows as stored (in table column order: every
-        column is written, so only the id comes back from the database)."""
+        column is written, so only the id comes back from the database).  ``journaled``: one
+        record, written with its audit row and event (:meth:`_insert_journaled`)."""
         table = self.table(model)
         user = self.actor.user_id
         system = {"created_at": now, "updated_at": now, "created_by": user, "updated_by": user,
                   "version": 1, "deleted_at": None}  # fmt: skip
         rows = [{**self._columns(model, r), "owner_id": r.get("owner")} for r in records]
         try:
-            ids = insert_rows(self.conn, table, rows, system)
+            if journaled:
+                ids = [self._insert_journaled(model, table, {**system, **rows[0]}, now)]
+                rows[0]["id"] = ids[0]
+            else:
+                ids = insert_rows(self.conn, table, rows, system)
         except sa.exc.IntegrityError:
             raise ValidationFailed.one(
                 "",
@@ -474,6 +490,18 @@ class RecordService(Reads):
         self._write_relations(model, records, now, creating=True)
         recompute.propagate(model.key, ids, {ALL})
         return ids, stored
+
+    def _insert_journaled(
+        self, model: EntityModel, table: sa.Table, row: dict[str, Any], now: dt.datetime
+    ) -> int:
+        """One new row with its ``created`` audit row and event in one statement
+        (:class:`~.context.RowJournal`); the diff is the stored values', known before the
+        write because nothing of the record is computed after it."""
+        assert isinstance(self.journal, RowJournal)
+        stored = row_reader(model, table).records([tuple(map(row.get, column_names(table)))])
+        entry = JournalEntry("created", self.app.key, model.key, 0, 1, created(model, stored[0]))
+        insert = one_row_insert(table)
+        return self.journal.write_with_row(self.conn, self.actor, now, entry, insert, row)
 
     def _write_relations(
         self, model: EntityModel, records: list[dict[str, Any]], now: dt.datetime, *, creating: bool

@@ -197,3 +197,35 @@ def test_in_filters_take_a_list_and_check_each_value(conn: sa.Connection) -> Non
     with pytest.raises(ValidationFailed) as caught:
         svc.list("deal", ListQuery(filter={"field": "stage", "op": "in", "value": ["won", "x"]}))
     assert caught.value.errors[0].path == "filter.value"
+
+
+def test_a_plain_create_journals_like_any_other_write_and_in_one_statement_on_postgresql(
+    conn: sa.Connection,
+) -> None:
+    """PostgreSQL writes the row, its audit row and its event in one statement; what is stored
+    is what the batch path stores for the same values."""
+    svc = service(conn)
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement.lstrip().split(None, 1)[0].upper())
+
+    sa.event.listen(conn, "before_cursor_execute", seen)
+    try:
+        single = svc.create("deal", a_deal(1))
+    finally:
+        sa.event.remove(conn, "before_cursor_execute", seen)
+    if conn.dialect.name == "postgresql":
+        assert statements.count("INSERT") + statements.count("WITH") == 1, statements
+    batched = svc.bulk_create("deal", [a_deal(1), a_deal(2)])[0]
+
+    def journal(record_id: int) -> tuple[Any, ...]:
+        audit = conn.execute(sa.select(AuditEntry).where(AuditEntry.record_id == record_id)).one()
+        event = conn.execute(sa.select(Event).where(Event.record_id == record_id)).one()
+        return (
+            (audit.action, audit.actor_id, audit.via, audit.at, audit.changes),
+            (event.kind, event.payload, event.actor_id, event.via, event.created_at, event.entity),
+        )
+
+    assert journal(single["id"]) == journal(batched)
+    assert journal(single["id"])[0][4]["name"] == [None, "Deal 1"]
