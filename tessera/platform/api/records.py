@@ -84,8 +84,9 @@ def transaction() -> Iterator[sa.Connection]:
 
 def require(scope: str, conn: sa.Connection | None = None) -> Identity:
     """The caller, who must be signed in (cookie) or hold a token with ``scope``; pass the
-    request's transaction as ``conn`` so the token is checked in it."""
-    identity = current_identity(conn)
+    request's transaction as ``conn`` so the token is checked in it (with the registry row of
+    the app the URL names, which the records service reads next)."""
+    identity = current_identity(conn, app=(request.view_args or {}).get("app"))
     if identity is None:
         raise ApiProblem(
             401,

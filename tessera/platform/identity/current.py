@@ -268,12 +268,13 @@ def bearer_token() -> str | None:
     return value.strip()
 
 
-def current_identity(conn: sa.Connection | None = None) -> Identity | None:
+def current_identity(conn: sa.Connection | None = None, app: str | None = None) -> Identity | None:
     """The identity of the current request (authenticated on first call), or None.
 
     An API view that has opened the request's transaction passes its connection, so a Bearer
     token is checked (one query) and its use noted in that transaction; without one, the check
-    runs in a short transaction of its own.
+    runs in a short transaction of its own.  A view about one app names it (``app``): the token
+    query then reads the app's registry row too (:func:`tokens.authenticate`).
     """
     if not has_request_context():
         return None
@@ -288,7 +289,7 @@ def current_identity(conn: sa.Connection | None = None) -> Identity | None:
     raw = bearer_token()
     if raw is not None:
         if conn is not None:
-            identity = tokens.authenticate(conn, raw)
+            identity = tokens.authenticate(conn, raw, app=app)
         else:
             with current_platform().db.engine.begin() as own:
                 identity = tokens.authenticate(own, raw, rides=False)

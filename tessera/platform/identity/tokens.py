@@ -24,7 +24,7 @@ from flask import g, has_request_context
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tessera.platform import audit
+from tessera.platform import apps, audit
 from tessera.platform.identity.current import (
     SCOPES,
     USERS,
@@ -32,7 +32,7 @@ from tessera.platform.identity.current import (
     identity_columns,
     identity_from_row,
 )
-from tessera.platform.models import ApiToken, AuditEntry, utcnow
+from tessera.platform.models import ApiToken, App, AuditEntry, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,17 @@ TOKEN_QUERY = (
     .select_from(TOKENS.join(USERS, USERS.c.id == TOKENS.c.user_id))
     .where(TOKENS.c.prefix == sa.bindparam("prefix"))
 )
+#: the same, and the registry row of the app the request names (``:app``), which the request's
+#: records service would otherwise read with a statement of its own
+TOKEN_AND_APP_QUERY = (
+    sa.select(*_TOKEN_COLUMNS, *identity_columns(), *apps.LIVE_COLUMNS)
+    .select_from(
+        TOKENS.join(USERS, USERS.c.id == TOKENS.c.user_id).outerjoin(
+            App, App.key == sa.bindparam("app")
+        )
+    )
+    .where(TOKENS.c.prefix == sa.bindparam("prefix"))
+)
 
 
 @dataclass(frozen=True)
@@ -125,7 +136,12 @@ class UseNote:
 
 
 def authenticate(
-    db: Session | sa.Connection, raw: str, *, now: datetime | None = None, rides: bool = True
+    db: Session | sa.Connection,
+    raw: str,
+    *,
+    now: datetime | None = None,
+    rides: bool = True,
+    app: str | None = None,
 ) -> Identity | None:
     """The identity a token acts as, or None if it is malformed, unknown, expired or revoked,
     or its user is deactivated.
@@ -134,14 +150,19 @@ def authenticate(
     take effect on the next request in every process (nothing is cached between requests).
     At most once a minute per token the use is noted (``last_used_at``) in ``db``'s
     transaction; ``rides`` says that transaction is the request's own, which may still roll
-    back, so :func:`renote` can write the note again after a failed request.
+    back, so :func:`renote` can write the note again after a failed request.  ``app``: the
+    request names that app, whose registry row the same query reads for the transaction
+    (:func:`~tessera.platform.apps.remember_live_row`).
     """
     if not raw.startswith(PREFIX) or len(raw) > 200:
         return None
     public, sep, secret = raw[len(PREFIX) :].partition("_")
     if not sep or not public or not secret:
         return None
-    row = db.execute(TOKEN_QUERY, {"prefix": PREFIX + public}).first()
+    if app is None:
+        row = db.execute(TOKEN_QUERY, {"prefix": PREFIX + public}).first()
+    else:
+        row = db.execute(TOKEN_AND_APP_QUERY, {"prefix": PREFIX + public, "app": app}).first()
     if row is None or not hmac.compare_digest(row.secret_hash, _hash(secret)):
         return None
     now = now or utcnow()
@@ -152,6 +173,8 @@ def authenticate(
     )
     if identity is None:
         return None
+    if app is not None and isinstance(db, sa.Connection):
+        apps.remember_live_row(db, app, row)
     if row.last_used_at is None or row.last_used_at < now - USE_NOTE_EVERY:
         note = UseNote(
             row.token_id, row.user_id, row.last_used_at, row.last_used_ip, now, audit.client_ip()

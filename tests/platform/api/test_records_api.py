@@ -320,3 +320,22 @@ def test_user_a_cannot_reach_user_b_records_on_any_endpoint(
     assert b.get(f"/item/{rid}").get_json()["name"] == "Bob's deal"
     b.delete(f"/item/{rid}")
     problem(a.post(f"/item/{rid}/restore"), 404)
+
+
+def test_a_request_reads_the_app_registry_row_with_its_token(api: Api, kit: Platform) -> None:
+    """The token check reads the named app's registry row too: no statement of its own."""
+    assert api.post("/item", {"name": "Warm"}).status_code == 201  # the model compiled once
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    sa.event.listen(kit.db.engine, "before_cursor_execute", seen)
+    try:
+        assert api.post("/item", {"name": "Again"}).status_code == 201
+        assert api.get("/item?limit=1").status_code == 200
+    finally:
+        sa.event.remove(kit.db.engine, "before_cursor_execute", seen)
+    with_token = [s for s in statements if "FROM api_tokens" in s]
+    assert len(with_token) == 2 and all("JOIN apps" in s for s in with_token)
+    assert not [s for s in statements if "FROM apps" in s], statements
