@@ -41,12 +41,16 @@ def _json_default(value: Any) -> Any:
         return str(value)  # exact: NUMERIC reads the text, never a float
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
+    if isinstance(value, Mapping):
+        return dict(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def json_text(value: Any) -> str:
-    """``value`` as JSON text for the database: decimals as exact strings, dates and times in
-    ISO 8601 (which PostgreSQL's input functions read), no NaN or infinity (not JSON)."""
+    """``value`` as JSON text, for the database and for API answers alike: decimals as exact
+    strings, dates and times in ISO 8601 (which PostgreSQL's input functions read), no NaN or
+    infinity (not JSON).  What :func:`~.values.jsonable` would make of ``value``, written by
+    the C encoder in one pass instead of copied value by value first."""
     return json.dumps(value, default=_json_default, ensure_ascii=False, allow_nan=False)
 
 

@@ -37,7 +37,7 @@ from tessera.engines.forms import (
     ValidationFailed,
     parse_sort,
 )
-from tessera.engines.forms.values import jsonable
+from tessera.engines.forms.inserts import json_text
 from tessera.engines.messages import _l
 from tessera.platform.api.problems import ApiProblem, BadQuery, bad_body
 from tessera.platform.audit import client_ip
@@ -56,7 +56,7 @@ def json_response(
     data: Any, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
     response = Response(
-        json.dumps(jsonable(data), ensure_ascii=False, allow_nan=False),
+        json_text(data),
         status=status,
         mimetype="application/json",
     )
