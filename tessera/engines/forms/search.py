@@ -57,6 +57,12 @@ def ensure_search_index(conn: sa.Connection, app: AppModel, metadata: sa.MetaDat
             _postgres_trgm(conn, entity)
 
 
+#: SQLite's FTS5 options: trigrams; no per-row column sizes (they serve only bm25 ranking, which
+#: search does not use, and cost every write a row in one more table).  A table made with
+#: other options is made again (and filled from the entity's rows) by the next publish.
+_FTS_OPTIONS = "tokenize='trigram', columnsize=0"
+
+
 def _sqlite_fts(conn: sa.Connection, entity: EntityModel) -> None:
     table, fts = entity.table, naming.search_name(entity.table)
     columns = text_columns(entity)
@@ -65,7 +71,10 @@ def _sqlite_fts(conn: sa.Connection, entity: EntityModel) -> None:
     existing = [
         row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({_q(conn, fts)})").fetchall()
     ]
-    if existing != columns:
+    made_as = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (fts,)
+    ).scalar()
+    if existing != columns or (made_as and _FTS_OPTIONS not in str(made_as)):
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_q(conn, fts)}")
         existing = []
     if not columns:
@@ -77,7 +86,7 @@ def _sqlite_fts(conn: sa.Connection, entity: EntityModel) -> None:
     if not existing:
         conn.exec_driver_sql(
             f"CREATE VIRTUAL TABLE {qf} USING fts5({cols}, content={qt}, content_rowid='id', "
-            "tokenize='trigram')"
+            f"{_FTS_OPTIONS})"
         )
         conn.exec_driver_sql(f"INSERT INTO {qf}({qf}) VALUES ('rebuild')")
     conn.exec_driver_sql(
