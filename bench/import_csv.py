@@ -21,12 +21,14 @@ import csv
 import datetime as dt
 import tempfile
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import sqlalchemy as sa
 from _common import bench_platform, bench_user, fresh_database, load_line
 
+from tessera.engines.definitions import naming
 from tessera.platform import apps
 from tessera.platform.db import create_db_engine
 from tessera.platform.models import Import
@@ -91,9 +93,23 @@ def import_rate(
 
 
 def insert_all(
-    conn: sa.Connection, table: sa.Table, source: Path, extra: dict[str, object]
+    conn: sa.Connection,
+    table: sa.Table,
+    source: Path,
+    extra: dict[str, object],
+    after_batch: Callable[[int], None] | None = None,
 ) -> None:
-    """The baseline's loop: csv rows → dicts (amount as a Decimal) → executemany by 10,000."""
+    """The baseline's loop: csv rows → dicts (amount as a Decimal) → executemany by 10,000;
+    ``after_batch(largest id before the batch)`` after each, if given."""
+
+    def write(batch: list[dict[str, object]]) -> None:
+        if after_batch is None:
+            conn.execute(sa.insert(table), batch)
+            return
+        before = conn.scalar(sa.select(sa.func.max(table.c.id))) or 0
+        conn.execute(sa.insert(table), batch)
+        after_batch(before)
+
     with source.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         next(reader)
@@ -103,23 +119,44 @@ def insert_all(
                 {"name": name, "email": email, "amount": Decimal(amount), "stage": stage, **extra}
             )
             if len(batch) == 10_000:
-                conn.execute(sa.insert(table), batch)
+                write(batch)
                 batch = []
         if batch:
-            conn.execute(sa.insert(table), batch)
+            write(batch)
 
 
 def own_table_rate(engine: sa.Engine, source: Path, count: int, user_id: int) -> float:
-    """Core executemany into the entity's own table (rolled back afterwards)."""
+    """Core executemany of the same rows into the entity's own table, as a careful hand-writer
+    would do it (rolled back afterwards): system columns filled, the table's indexes kept and,
+    on SQLite, the full-text index filled with one ``INSERT … SELECT`` per batch of 10,000
+    instead of its trigger row by row (FTS5 takes a set of rows ten times faster).  On
+    PostgreSQL the search index is the table's trigram GIN index, kept by the server."""
     with engine.connect() as conn:
         table = apps.published(conn, "bench").table("contact")
     now = dt.datetime.now(dt.UTC)
     system = {"created_at": now, "updated_at": now, "created_by": user_id,
               "updated_by": user_id, "owner_id": user_id, "version": 1}  # fmt: skip
+    fts = naming.search_name(table.name)
+    fill = (
+        f'INSERT INTO "{fts}"(rowid, name, email) SELECT id, name, email '
+        f'FROM "{table.name}" WHERE id > ?'
+    )
     with engine.connect() as conn:
         transaction = conn.begin()
         started = time.perf_counter()
-        insert_all(conn, table, source, system)
+        if engine.dialect.name == "sqlite":
+            trigger = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = ?", (f"{fts}_ai",)
+            ).scalar_one()
+            conn.exec_driver_sql(f'DROP TRIGGER "{fts}_ai"')
+
+            def after_batch(before: int) -> None:
+                conn.exec_driver_sql(fill, (before,))
+
+            insert_all(conn, table, source, system, after_batch)
+            conn.exec_driver_sql(trigger)
+        else:
+            insert_all(conn, table, source, system)
         elapsed = time.perf_counter() - started
         transaction.rollback()
     return count / elapsed

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import weakref
 from collections.abc import Callable, Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
 import sqlalchemy as sa
@@ -105,32 +106,38 @@ def _driver_statements(dialect: sa.Dialect) -> _Prepared:
     return made
 
 
-def _processed(make: Callable[[dict[str, Any]], tuple[Any, ...]], rows: list[dict[str, Any]]
-               ) -> list[tuple[Any, ...]]:  # fmt: skip
-    """``[make(row) for row in rows]``, column by column: a value that repeats through a batch
-    (the time, the actor, the action, the payload of records created alike) is processed once;
-    only each row's ``changes`` are serialised one by one."""
-    columns: list[list[Any]] = []
+def _processed(
+    make: Callable[[dict[str, Any]], tuple[Any, ...]],
+    constant: Mapping[str, Any],
+    varying: Mapping[str, list[Any]],
+    count: int,
+) -> list[tuple[Any, ...]]:
+    """The driver's parameter tuples of ``count`` entries, built column by column: a value that
+    is the same for the whole batch (``constant``: the time, the actor, the address) is
+    processed once; of the ``varying`` columns, each row's ``changes`` is serialised, and the
+    rest (action, app, entity, the payloads that entries of one shape share) once per value."""
+    columns: list[Any] = []
     for name, process in make.steps:  # type: ignore[attr-defined]
-        values = [row[name] for row in rows]
+        if name in constant:
+            value = constant[name]
+            columns.append(repeat(value if process is None else process(value), count))
+            continue
+        values = varying[name]
         if process is None:
             columns.append(values)
         elif name == "j_changes":
             columns.append([process(v) for v in values])
-        elif name == "j_payload":
-            seen: dict[tuple[Any, ...], Any] = {}
+        else:  # hashable values, or payload dicts shared by entries of one shape
+            memo: dict[Any, Any] = {}
             column = []
             for v in values:
-                key = (*v["changed"], v["version"])
-                if key not in seen:
-                    seen[key] = process(v)
-                column.append(seen[key])
+                memo_key = id(v) if type(v) is dict else v
+                hit = memo.get(memo_key, memo)
+                if hit is memo:
+                    hit = memo[memo_key] = process(v)
+                column.append(hit)
             columns.append(column)
-        else:
-            memo: dict[Any, Any] = {}
-            columns.append([memo[v] if v in memo else memo.setdefault(v, process(v))
-                            for v in values])  # fmt: skip
-    return list(zip(*columns, strict=True))
+    return list(zip(*columns, strict=False))  # repeat() is endless: the varying columns end it
 
 
 def _actor_names(actor: Actor) -> tuple[str | None, str | None]:
@@ -179,37 +186,79 @@ class PlatformJournal:
         if not entries:
             return
         key, name = _actor_names(actor)
-        rows = [self._params(actor, key, name, at, e) for e in entries]
+        if len(entries) == 1:
+            self._write_one(conn, self._params(actor, key, name, at, entries[0]))
+            return
+        changes = [e.changes if type(e.changes) is dict else dict(e.changes) for e in entries]
+        payloads = self._payloads(entries, key)
         if conn.dialect.name == "sqlite" and conn.in_transaction():
             # an in-process database: the cost is SQLAlchemy's per-statement work, so the two
             # statements, compiled once, go to the driver's connection (the same connection, in
             # the same transaction) with parameters processed as SQLAlchemy would
             driver = conn.connection.dbapi_connection
             assert driver is not None
+            constant = {"j_at": at, "j_actor": actor.user_id, "j_actor_key": key,
+                        "j_actor_name": name, "j_via": actor.via, "j_ip": self.ip}  # fmt: skip
+            varying: dict[str, list[Any]] = {
+                "j_action": [e.action for e in entries], "j_app": [e.app for e in entries],
+                "j_entity": [e.entity for e in entries],
+                "j_record": [e.record_id for e in entries],
+                "j_changes": changes, "j_payload": payloads,
+            }  # fmt: skip
             for sql, make in _driver_statements(conn.dialect):
-                if len(rows) == 1:
-                    driver.execute(sql, make(rows[0]))
-                else:
-                    driver.executemany(sql, _processed(make, rows))
-        elif len(rows) == 1 and conn.dialect.name == "postgresql":
-            conn.execute(_JOURNAL_ONE_STATEMENT, rows[0])  # one round trip for both rows
+                driver.executemany(sql, _processed(make, constant, varying, len(entries)))
         elif conn.dialect.name == "postgresql":
-            # a batch: both tables in one statement, one array parameter per varying column
-            varying = [
-                {"action": r["j_action"], "app": r["j_app"], "entity": r["j_entity"],
-                 "record_id": r["j_record"], "changes": r["j_changes"], "payload": r["j_payload"]}
-                for r in rows
+            # a batch: both tables in one statement, the varying values as one JSON document
+            rows = [
+                {"action": e.action, "app": e.app, "entity": e.entity, "record_id": e.record_id,
+                 "changes": c, "payload": p}
+                for e, c, p in zip(entries, changes, payloads, strict=True)
             ]  # fmt: skip
             conn.exec_driver_sql(
                 _JOURNAL_RECORDSET,
                 {
                     "at": at, "actor": actor.user_id, "actor_key": key, "actor_name": name,
-                    "via": actor.via, "ip": self.ip, "rows": json_text(varying),
+                    "via": actor.via, "ip": self.ip, "rows": json_text(rows),
                 },
             )  # fmt: skip
         else:
-            conn.execute(_AUDIT_INSERT, rows[0] if len(rows) == 1 else rows)
-            conn.execute(_EVENT_INSERT, rows[0] if len(rows) == 1 else rows)
+            rows = [self._params(actor, key, name, at, e) for e in entries]
+            conn.execute(_AUDIT_INSERT, rows)
+            conn.execute(_EVENT_INSERT, rows)
+
+    def _write_one(self, conn: sa.Connection, params: dict[str, Any]) -> None:
+        """One entry: on SQLite straight to the driver, on PostgreSQL one statement."""
+        if conn.dialect.name == "sqlite" and conn.in_transaction():
+            driver = conn.connection.dbapi_connection
+            assert driver is not None
+            for sql, make in _driver_statements(conn.dialect):
+                driver.execute(sql, make(params))
+        elif conn.dialect.name == "postgresql":
+            conn.execute(_JOURNAL_ONE_STATEMENT, params)  # one round trip for both rows
+        else:
+            conn.execute(_AUDIT_INSERT, params)
+            conn.execute(_EVENT_INSERT, params)
+
+    @staticmethod
+    def _payload(entry: JournalEntry, key: str | None) -> dict[str, Any]:
+        """The event's payload: the fields that changed, the new version, an automation's key."""
+        payload: dict[str, Any] = {"changed": entry.changed, "version": entry.version}
+        if key:
+            payload["actor"] = key
+        return payload
+
+    def _payloads(self, entries: Sequence[JournalEntry], key: str | None) -> list[dict[str, Any]]:
+        """Each entry's payload; entries with the same changed fields and version (the records
+        of one bulk create) share one payload object instead of sorting their keys again."""
+        shared: dict[tuple[Any, ...], dict[str, Any]] = {}
+        out = []
+        for e in entries:
+            shape = (*e.changes, e.version)
+            payload = shared.get(shape)
+            if payload is None:
+                payload = shared[shape] = self._payload(e, key)
+            out.append(payload)
+        return out
 
     def write_with_row(
         self,
@@ -236,8 +285,7 @@ class PlatformJournal:
             "j_app": e.app, "j_entity": e.entity, "j_record": e.record_id,
             "j_changes": e.changes if type(e.changes) is dict else dict(e.changes),
             "j_ip": self.ip,
-            "j_payload": {"changed": e.changed, "version": e.version, "actor": key} if key
-            else {"changed": e.changed, "version": e.version},
+            "j_payload": self._payload(e, key),
         }  # fmt: skip
 
     def entries(

@@ -50,6 +50,7 @@ from tessera.engines.forms.values import (
     Checker,
     check_values,
     created,
+    created_many,
     diff,
     from_row,
     is_blank,
@@ -90,6 +91,22 @@ def _writers(model: EntityModel) -> list[tuple[str, str | None, FieldModel]]:
         _WRITERS.clear()
     _WRITERS[id(model)] = (model, writers)
     return writers
+
+
+def _column_values(
+    writers: list[tuple[str, str | None, FieldModel]], record: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``record``'s value of every column of :func:`_writers` (same keys for every record)."""
+    row: dict[str, Any] = {}
+    for key, column, f in writers:
+        value = record.get(key)
+        if column is not None:  # one column holding the value as it is
+            row[column] = value
+        elif value is None:
+            row.update(dict.fromkeys(f.columns))
+        else:
+            row.update(f.kind.to_columns(f.spec, value))
+    return row
 
 
 def _join(prefix: str, key: str) -> str:
@@ -322,11 +339,11 @@ class RecordService(Reads):
                     model, rows, [f"[{start + n}]" if bulk else "" for n in range(len(batch))]
                 )
             if not journaled:
+                app, entity = self.app.key, model.key
+                diffs = created_many(model, [snapshots[i] for i in batch_ids])
                 entries += [
-                    JournalEntry(
-                        "created", self.app.key, model.key, i, 1, created(model, snapshots[i])
-                    )
-                    for i in batch_ids
+                    JournalEntry("created", app, entity, i, 1, changes)
+                    for i, changes in zip(batch_ids, diffs, strict=True)
                 ]
         return ids, entries
 
@@ -442,16 +459,7 @@ class RecordService(Reads):
 
     def _columns(self, model: EntityModel, record: Mapping[str, Any]) -> dict[str, Any]:
         """Every column of the entity's fields (same keys for every row, for executemany)."""
-        row: dict[str, Any] = {}
-        for key, column, f in _writers(model):
-            value = record.get(key)
-            if column is not None:  # one column holding the value as it is
-                row[column] = value
-            elif value is None:
-                row.update(dict.fromkeys(f.columns))
-            else:
-                row.update(f.kind.to_columns(f.spec, value))
-        return row
+        return _column_values(_writers(model), record)
 
     def _insert(
         self,
@@ -469,7 +477,12 @@ class RecordService(Reads):
         user = self.actor.user_id
         system = {"created_at": now, "updated_at": now, "created_by": user, "updated_by": user,
                   "version": 1, "deleted_at": None}  # fmt: skip
-        rows = [{**self._columns(model, r), "owner_id": r.get("owner")} for r in records]
+        writers = _writers(model)  # once per chunk, not per record
+        rows = []
+        for record in records:
+            row = _column_values(writers, record)
+            row["owner_id"] = record.get("owner")
+            rows.append(row)
         try:
             if journaled:
                 ids = [self._insert_journaled(model, table, {**system, **rows[0]}, now)]
@@ -486,7 +499,8 @@ class RecordService(Reads):
         stored = []
         for record, row, record_id in zip(records, rows, ids, strict=True):
             record["id"] = record_id
-            stored.append(tuple(map({**system, **row}.get, names)))
+            row.update(system)  # the rows are written: they may now hold the system columns
+            stored.append(tuple(map(row.get, names)))
         self._write_relations(model, records, now, creating=True)
         recompute.propagate(model.key, ids, {ALL})
         return ids, stored

@@ -301,3 +301,37 @@ def test_every_types_validator_is_its_validate(kind: str) -> None:
             assert refused is not None and str(error) == str(refused), (kind, value)
         else:
             assert refused is None and got == expected, (kind, value)
+
+
+#: inputs the text, email and number validators take a short cut for, and their neighbours
+SHORT_CUT_INPUTS: list[Any] = [
+    None, "", "  ", "abc", "x" * 255, "x" * 256, "Wei@Example.COM", " wei@example.com ",
+    "wei@例子.公司", "ｗｅｉ＠example.com", "not an email", "12", "-3", "1234.50", "12.345",
+    "0.005", "1,234.50", "(12)", "¥1,234.50", "１２３", "1e5", "NaN", "Infinity", "-", "1.",
+    ".5", "9" * 17, "9" * 30, "12%", " 7 ", 12, 12.5, Decimal("1.005"), True,
+    "<b>bold</b><script>x()</script>", "+86 138 0013 8000", "https://Example.com/a b",
+]  # fmt: skip
+
+
+SHORT_CUT_KINDS = ["text", "long_text", "rich_text", "email", "phone", "url", "decimal",
+                   "currency", "percent"]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", SHORT_CUT_KINDS)
+def test_short_cut_validators_answer_exactly_as_validate(kind: str) -> None:
+    """Text, checked text and decimal validators skip work for the common input (ASCII text
+    within the limit, plain digits); every input must still get :meth:`validate`'s answer:
+    the same value of the same type at the same scale, or the same refusal."""
+    field = field_type(kind)
+    for spec in ({}, {"max_length": 5, "scale": 1, "precision": 4}):
+        check = field.validator(spec)
+        for value in SHORT_CUT_INPUTS:
+            expected, refused = field.try_validate(spec, value)
+            try:
+                got: Any = check(value)
+            except InvalidValue as error:
+                assert refused is not None, (kind, spec, value)
+                assert (error.template, error.params) == (refused.template, refused.params)
+            else:
+                assert refused is None, (kind, spec, value)
+                assert (type(got), str(got)) == (type(expected), str(expected)), (kind, value)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -27,6 +29,7 @@ from tessera.engines.messages import _l
 NOT_A_WHOLE_NUMBER = _l("“%(value)s” is not a whole number")
 
 INT64 = 2**63 - 1
+_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 
 class Integer(FieldType):
@@ -86,6 +89,23 @@ class DecimalField(FieldType):
             return None
         precision, scale = self.precision_scale(spec)
         return quantize(parse_decimal(value), precision, scale, value)
+
+    def validator(self, spec: Spec) -> Callable[[Any], Any]:
+        """Precision and scale read once; plain ASCII numbers (``1234.50``, ``-3``: what a CSV
+        file or a JSON client usually sends) skip the clean-up of :func:`parse_decimal`,
+        which would leave them unchanged.  Anything else goes through :meth:`validate`."""
+        validate = partial(self.validate, spec)
+        if type(self).validate is not DecimalField.validate:
+            return validate
+        precision, scale = self.precision_scale(spec)
+        plain = _PLAIN_NUMBER.fullmatch
+
+        def check(value: Any) -> Any:
+            if type(value) is str and plain(value):
+                return quantize(Decimal(value), precision, scale, value)
+            return validate(value)
+
+        return check
 
     def from_columns(self, spec: Spec, row: Any) -> Any:
         value = super().from_columns(spec, row)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -46,6 +48,22 @@ class Text(FieldType):
                 limit=self.max_length(spec),
             )
         return text
+
+    def validator(self, spec: Spec) -> Callable[[Any], Any]:
+        """The length limit read from the spec once; a string within it is returned as it is,
+        anything else goes through :meth:`validate` (same results and refusals).  A subclass
+        that validates otherwise (rich text sanitises) keeps its own :meth:`validate`."""
+        validate = partial(self.validate, spec)
+        if type(self).validate is not Text.validate:
+            return validate
+        limit = self.max_length(spec)
+
+        def check(value: Any) -> Any:
+            if type(value) is str and len(value) <= limit:
+                return value
+            return validate(value)
+
+        return check
 
     def demo_value(self, spec: Spec, rng: random.Random) -> Any:
         return f"{rng.choice(_WORDS)} {rng.randint(1, 999)}"[: self.max_length(spec)]
@@ -90,6 +108,21 @@ class _CheckedText(Text):
     def canonical(self, text: str, value: Any) -> str:
         """The stored form of ``text`` (already normalised); ``value`` is what was given."""
         raise NotImplementedError
+
+    def validator(self, spec: Spec) -> Callable[[Any], Any]:
+        """As :meth:`validate`, with the limit read once and ASCII text (which NFKC leaves as
+        it is) only trimmed before :meth:`canonical`."""
+        validate, canonical = partial(self.validate, spec), self.canonical
+        if type(self).validate is not _CheckedText.validate:
+            return validate
+        limit = self.max_length(spec)
+
+        def check(value: Any) -> Any:
+            if type(value) is str and len(value) <= limit and value.isascii():
+                return canonical(value.strip(), value)
+            return validate(value)
+
+        return check
 
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
