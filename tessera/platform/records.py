@@ -64,18 +64,20 @@ _JOURNAL_ONE_STATEMENT = _EVENT_INSERT.add_cte(_AUDIT_INSERT.cte("journal_audit"
 
 #: PostgreSQL, a batch of entries: the varying values as one JSON document (one parameter the
 #: C encoder writes; arrays of JSON text made the driver escape every quote in Python), audit
-#: rows as a data-modifying CTE and events in one statement
+#: rows as a data-modifying CTE and events in one statement.  Event payloads go once each in
+#: ``payloads`` and rows name theirs by position: the records of a bulk create share one, and
+#: turning a thousand copies of it into JSONB was a fifth of the statement's time.
 _JOURNAL_RECORDSET = (
     "WITH u AS (SELECT * FROM json_to_recordset(%(rows)s::json) AS u(action VARCHAR, "
-    "app VARCHAR, entity VARCHAR, record_id BIGINT, changes JSONB, payload JSONB)), "
+    "app VARCHAR, entity VARCHAR, record_id BIGINT, changes JSONB, p INT)), "
     "journal_audit AS (INSERT INTO audit_log "
     "(at, actor_id, actor_key, actor_name, via, action, app, entity, record_id, changes, ip) "
     "SELECT %(at)s::TIMESTAMPTZ, %(actor)s::BIGINT, %(actor_key)s::VARCHAR, "
     "%(actor_name)s::VARCHAR, %(via)s::VARCHAR, u.action, u.app, u.entity, "
     "u.record_id, u.changes, %(ip)s::VARCHAR FROM u) "
     "INSERT INTO events (kind, app, entity, record_id, payload, actor_id, via, created_at) "
-    "SELECT u.action, u.app, u.entity, u.record_id, u.payload, %(actor)s::BIGINT, "
-    "%(via)s::VARCHAR, %(at)s::TIMESTAMPTZ FROM u"
+    "SELECT u.action, u.app, u.entity, u.record_id, %(payloads)s::JSONB -> u.p, "
+    "%(actor)s::BIGINT, %(via)s::VARCHAR, %(at)s::TIMESTAMPTZ FROM u"
 )
 _Prepared = list[tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]]]
 _DRIVER: weakref.WeakKeyDictionary[sa.Dialect, _Prepared] = weakref.WeakKeyDictionary()
@@ -209,15 +211,22 @@ class PlatformJournal:
                 driver.executemany(sql, _processed(make, constant, varying, len(entries)))
         elif conn.dialect.name == "postgresql":
             # a batch: both tables in one statement, the varying values as one JSON document
+            position: dict[int, int] = {}  # id(payload) → its place in ``distinct``
+            distinct: list[dict[str, Any]] = []
+            for payload in payloads:
+                if id(payload) not in position:
+                    position[id(payload)] = len(distinct)
+                    distinct.append(payload)
             rows = [
                 {"action": e.action, "app": e.app, "entity": e.entity, "record_id": e.record_id,
-                 "changes": c, "payload": p}
+                 "changes": c, "p": position[id(p)]}
                 for e, c, p in zip(entries, changes, payloads, strict=True)
             ]  # fmt: skip
             conn.exec_driver_sql(
                 _JOURNAL_RECORDSET,
                 {
                     "at": at, "actor": actor.user_id, "actor_key": key, "actor_name": name,
+                    "payloads": json_text(distinct),
                     "via": actor.via, "ip": self.ip, "rows": json_text(rows),
                 },
             )  # fmt: skip

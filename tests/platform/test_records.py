@@ -54,6 +54,38 @@ def test_journal_rows_commit_with_the_write_and_roll_back_with_it(platform: Plat
     assert entries[0].actor_name == "Xu"
 
 
+def test_a_batch_of_entries_gives_each_event_its_own_payload(platform: Platform) -> None:
+    """A batch shares one payload between entries of the same shape and sends each shape
+    once; entries of other shapes, in any order, must still get their own."""
+    engine = platform.db.engine
+    with engine.begin() as conn:
+        conn.execute(sa.insert(User).values(id=5, email="x@example.com", name="Xu"))
+    apps.install(engine, APP)
+    with engine.begin() as conn:
+        svc = service_for(conn, "crm", Actor(user_id=5, via="api"))
+        ids = svc.bulk_create("account", [{"name": f"A{n}"} for n in range(4)])
+        svc.bulk_update(
+            "account",
+            [(ids[0], {"city": "深圳"}, None), (ids[1], {"name": "B1"}, None),
+             (ids[2], {"city": "上海"}, None), (ids[3], {"name": "B3", "city": "北京"}, None)],
+        )  # fmt: skip
+    with engine.connect() as conn:
+        events = conn.execute(
+            sa.select(Event.record_id, Event.payload).where(Event.kind == "updated")
+        ).all()
+        audits = conn.execute(
+            sa.select(AuditEntry.record_id, AuditEntry.changes).where(
+                AuditEntry.action == "updated"
+            )
+        ).all()
+    changed = {record_id: payload["changed"] for record_id, payload in events}
+    assert changed == {ids[0]: ["city"], ids[1]: ["name"], ids[2]: ["city"],
+                       ids[3]: ["city", "name"]}  # fmt: skip
+    assert {record_id: changes.get("city") for record_id, changes in audits}[ids[2]] == [
+        None, "上海"
+    ]  # fmt: skip
+
+
 def test_publishing_a_new_text_field_refreshes_search(platform: Platform) -> None:
     engine = platform.db.engine
     apps.install(engine, APP)
