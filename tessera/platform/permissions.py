@@ -21,7 +21,6 @@ share it.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,6 +37,7 @@ from tessera.engines.forms import (
 )
 from tessera.engines.forms.compiled import compile_records, record_tables
 from tessera.engines.forms.permissions import Facts, Policy, PolicyScope
+from tessera.engines.memo import PerObject
 from tessera.engines.messages import _l
 from tessera.platform import apps, records
 from tessera.platform.api import problems
@@ -50,22 +50,12 @@ SHARES: sa.Table = RecordShare.__table__  # type: ignore[assignment]
 AUTOMATION_VIAS = ("rule", "process", "system")
 
 #: compiled policies by published model (each published version is compiled once per process)
-_policies: dict[int, tuple[object, Policy]] = {}
-_lock = threading.Lock()
+_policies: PerObject[Policy] = PerObject(limit=64)
 
 
 def policy_of(live: apps.PublishedApp) -> Policy:
     """The compiled permission model of a published version (cached with its model)."""
-    with _lock:
-        hit = _policies.get(id(live.model))
-    if hit is not None and hit[0] is live.model:
-        return hit[1]
-    policy = Policy.from_doc(live.model.to_doc())
-    with _lock:
-        if len(_policies) > 64:
-            _policies.clear()
-        _policies[id(live.model)] = (live.model, policy)
-    return policy
+    return _policies.made(live.model, lambda: Policy.from_doc(live.model.to_doc()))
 
 
 # -- who the caller is ---------------------------------------------------------------------------

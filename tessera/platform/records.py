@@ -26,7 +26,12 @@ from tessera.engines.forms import (
     utc_now,
 )
 from tessera.engines.forms.context import Clock
-from tessera.engines.forms.inserts import json_text
+from tessera.engines.forms.inserts import (
+    DriverStatement,
+    driver_params,
+    driver_statement,
+    json_text,
+)
 from tessera.platform import apps
 from tessera.platform.models import AuditEntry, Event, User
 
@@ -79,37 +84,22 @@ _JOURNAL_RECORDSET = (
     "SELECT u.action, u.app, u.entity, u.record_id, %(payloads)s::JSONB -> u.p, "
     "%(actor)s::BIGINT, %(via)s::VARCHAR, %(at)s::TIMESTAMPTZ FROM u"
 )
-_Prepared = list[tuple[str, Callable[[dict[str, Any]], tuple[Any, ...]]]]
-_DRIVER: weakref.WeakKeyDictionary[sa.Dialect, _Prepared] = weakref.WeakKeyDictionary()
+_DRIVER: weakref.WeakKeyDictionary[sa.Dialect, list[DriverStatement]] = weakref.WeakKeyDictionary()
 
 
-def _driver_statements(dialect: sa.Dialect) -> _Prepared:
-    """The journal's two INSERTs as SQL text for a positional-parameter driver (SQLite), each
-    with a function turning a row of parameters into the driver's tuple, values processed by
-    the column types exactly as SQLAlchemy would (datetimes as text, JSON serialised)."""
+def _driver_statements(dialect: sa.Dialect) -> list[DriverStatement]:
+    """The journal's two INSERTs (audit, event) for a positional-parameter driver (SQLite),
+    compiled once per dialect (:func:`~tessera.engines.forms.inserts.driver_statement`)."""
     found = _DRIVER.get(dialect)
-    if found is not None:
-        return found
-    made: _Prepared = []
-    for statement in (_AUDIT_INSERT, _EVENT_INSERT):
-        compiled = statement.compile(dialect=dialect)
-        names = list(compiled.positiontup or ())
-        steps = []
-        for name in names:
-            kind = compiled.binds[name].type
-            steps.append((name, kind.dialect_impl(dialect).bind_processor(dialect)))
-
-        def make(row: dict[str, Any], steps: list[tuple[str, Any]] = steps) -> tuple[Any, ...]:
-            return tuple(row[n] if process is None else process(row[n]) for n, process in steps)
-
-        make.steps = steps  # type: ignore[attr-defined]  # for _processed
-        made.append((str(compiled), make))
-    _DRIVER[dialect] = made
-    return made
+    if found is None:
+        found = _DRIVER[dialect] = [
+            driver_statement(statement, dialect) for statement in (_AUDIT_INSERT, _EVENT_INSERT)
+        ]
+    return found
 
 
 def _processed(
-    make: Callable[[dict[str, Any]], tuple[Any, ...]],
+    steps: list[tuple[str, Any]],
     constant: Mapping[str, Any],
     varying: Mapping[str, list[Any]],
     count: int,
@@ -119,7 +109,7 @@ def _processed(
     processed once; of the ``varying`` columns, each row's ``changes`` is serialised, and the
     rest (action, app, entity, the payloads that entries of one shape share) once per value."""
     columns: list[Any] = []
-    for name, process in make.steps:  # type: ignore[attr-defined]
+    for name, process in steps:
         if name in constant:
             value = constant[name]
             columns.append(repeat(value if process is None else process(value), count))
@@ -207,8 +197,8 @@ class PlatformJournal:
                 "j_record": [e.record_id for e in entries],
                 "j_changes": changes, "j_payload": payloads,
             }  # fmt: skip
-            for sql, make in _driver_statements(conn.dialect):
-                driver.executemany(sql, _processed(make, constant, varying, len(entries)))
+            for sql, steps in _driver_statements(conn.dialect):
+                driver.executemany(sql, _processed(steps, constant, varying, len(entries)))
         elif conn.dialect.name == "postgresql":
             # a batch: both tables in one statement, the varying values as one JSON document
             position: dict[int, int] = {}  # id(payload) → its place in ``distinct``
@@ -240,8 +230,8 @@ class PlatformJournal:
         if conn.dialect.name == "sqlite" and conn.in_transaction():
             driver = conn.connection.dbapi_connection
             assert driver is not None
-            for sql, make in _driver_statements(conn.dialect):
-                driver.execute(sql, make(params))
+            for sql, steps in _driver_statements(conn.dialect):
+                driver.execute(sql, driver_params(steps, params))
         elif conn.dialect.name == "postgresql":
             conn.execute(_JOURNAL_ONE_STATEMENT, params)  # one round trip for both rows
         else:

@@ -18,7 +18,6 @@ and listed in ``problems``; the field then stays blank instead of breaking every
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -30,6 +29,7 @@ from tessera.engines.definitions import AppModel, EntityModel, FieldModel
 from tessera.engines.definitions.expression_schema import to_expr_schema
 from tessera.engines.definitions.fields.base import pick_label
 from tessera.engines.expressions.python_backend import Evaluator
+from tessera.engines.memo import PerObject
 
 ALL = "*"  # in a set of changed fields: the record appeared, vanished, was trashed or restored
 
@@ -108,22 +108,12 @@ class CompiledApp:
         return self.entities[entity]
 
 
-_cache: dict[int, CompiledApp] = {}
-_lock = threading.Lock()
+_cache: PerObject[CompiledApp] = PerObject(limit=64)
 
 
 def compile_records(app: AppModel) -> CompiledApp:
     """The compiled form of ``app`` (cached per process by the model object's identity)."""
-    with _lock:
-        hit = _cache.get(id(app))
-        if hit is not None and hit.app is app:
-            return hit
-    compiled = _compile(app)
-    with _lock:
-        if len(_cache) > 64:
-            _cache.clear()
-        _cache[id(app)] = compiled
-    return compiled
+    return _cache.made(app, lambda: _compile(app))
 
 
 def _compile(app: AppModel) -> CompiledApp:

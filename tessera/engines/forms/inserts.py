@@ -25,15 +25,16 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from tessera.engines.definitions import naming
+from tessera.engines.memo import PerObject
 
 #: SQLite: from this many rows on, the search index is filled by one statement after the rows
 FTS_BULK_MIN = 50
-_CACHE_LIMIT = 1024
 
 
 def _json_default(value: Any) -> Any:
@@ -54,51 +55,34 @@ def json_text(value: Any) -> str:
     return json.dumps(value, default=_json_default, ensure_ascii=False, allow_nan=False)
 
 
-class _PerTable:
-    """A small cache of what is derived from a :class:`~sqlalchemy.Table` once.
-
-    Keyed by ``id(table)`` with the table kept beside the answer, so a table object that was
-    freed and whose id was reused is never served another table's statement."""
-
-    def __init__(self) -> None:
-        self._hits: dict[int, tuple[sa.Table, Any]] = {}
-
-    def get(self, table: sa.Table) -> Any:
-        hit = self._hits.get(id(table))
-        return hit[1] if hit is not None and hit[0] is table else None
-
-    def put(self, table: sa.Table, value: Any) -> Any:
-        if len(self._hits) > _CACHE_LIMIT:
-            self._hits.clear()
-        self._hits[id(table)] = (table, value)
-        return value
-
-
-_RETURNING = _PerTable()
-_ONE_ROW = _PerTable()
-_DRIVER_INSERTS = _PerTable()
-_RECORDSETS = _PerTable()
+_RETURNING: PerObject[tuple[sa.Insert, tuple[str, ...]]] = PerObject()
+_ONE_ROW: PerObject[sa.Insert] = PerObject()
+_DRIVER_INSERTS: PerObject[DriverStatement] = PerObject()
+_RECORDSETS: PerObject[tuple[str, str, tuple[str, ...]]] = PerObject()
 
 
 def _returning(table: sa.Table) -> tuple[Any, tuple[str, ...]]:
     """The table's INSERT returning the new id (built once, so SQLAlchemy's statement cache
     finds it by a stable shape) and its column names in table order."""
-    hit = _RETURNING.get(table)
-    if hit is None:
-        insert = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
-        hit = _RETURNING.put(table, (insert, tuple(c.name for c in table.c)))
-    return hit  # type: ignore[no-any-return]
+    return _RETURNING.made(
+        table,
+        lambda: (
+            sa.insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            tuple(c.name for c in table.c),
+        ),
+    )
 
 
 def one_row_insert(table: sa.Table) -> sa.Insert:
     """The table's INSERT of one row, every column but ``id`` a parameter named after it,
     returning the new id: a fixed shape to compose into a larger statement (the journal's
     single-statement create on PostgreSQL), built once per table."""
-    hit = _ONE_ROW.get(table)
-    if hit is None:
+
+    def make() -> sa.Insert:
         values = {c.name: sa.bindparam(c.name, type_=c.type) for c in table.c if c.name != "id"}
-        hit = _ONE_ROW.put(table, sa.insert(table).values(values).returning(table.c.id))
-    return hit  # type: ignore[no-any-return]
+        return sa.insert(table).values(values).returning(table.c.id)
+
+    return _ONE_ROW.made(table, make)
 
 
 def column_names(table: sa.Table) -> tuple[str, ...]:
@@ -138,19 +122,33 @@ def insert_rows(
 # -- SQLite ----------------------------------------------------------------------------------
 
 
-def _driver_insert(table: sa.Table, dialect: sa.Dialect) -> tuple[str, list[tuple[str, Any]]]:
-    """SQLite, per table: the INSERT of every column as the driver's SQL, and each parameter's
-    name with the bind processor SQLAlchemy would apply (datetimes as text, JSON serialised),
-    so a chunk goes to the driver as tuples without SQLAlchemy's per-row parameter work."""
-    hit = _DRIVER_INSERTS.get(table)
-    if hit is None:
-        compiled = sa.insert(table).compile(dialect=dialect)
-        steps = [
-            (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-            for name in compiled.positiontup or ()
-        ]
-        hit = _DRIVER_INSERTS.put(table, (str(compiled), steps))
-    return hit  # type: ignore[no-any-return]
+#: a statement as a positional-parameter driver (SQLite) takes it: its SQL, and per parameter
+#: its name and the bind processor SQLAlchemy would apply to its value (None: sent as it is)
+DriverStatement = tuple[str, list[tuple[str, Any]]]
+
+
+def driver_statement(statement: sa.ClauseElement, dialect: sa.Dialect) -> DriverStatement:
+    """``statement`` compiled once for the driver, so many rows can go to the driver's
+    ``execute``/``executemany`` as tuples without SQLAlchemy's per-row parameter work, their
+    values processed exactly as SQLAlchemy would (datetimes as text, JSON serialised)."""
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    steps = [
+        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in compiled.positiontup or ()
+    ]
+    return str(compiled), steps
+
+
+def driver_params(steps: list[tuple[str, Any]], row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """One row's parameters for a :data:`DriverStatement` (a missing key is None)."""
+    return tuple(
+        row.get(name) if process is None else process(row.get(name)) for name, process in steps
+    )
+
+
+def _driver_insert(table: sa.Table, dialect: sa.Dialect) -> DriverStatement:
+    """SQLite, per table: the INSERT of every column (:func:`driver_statement`)."""
+    return _DRIVER_INSERTS.made(table, lambda: driver_statement(sa.insert(table), dialect))
 
 
 def _insert_one_sqlite(conn: sa.Connection, table: sa.Table, row: dict[str, Any]) -> int:
@@ -159,9 +157,7 @@ def _insert_one_sqlite(conn: sa.Connection, table: sa.Table, row: dict[str, Any]
     so SQLAlchemy's per-statement work (cache lookup, parameter processing, the result object)
     was most of a single create's INSERT."""
     sql, steps = _driver_insert(table, conn.dialect)
-    params = tuple(
-        row.get(name) if process is None else process(row.get(name)) for name, process in steps
-    )
+    params = driver_params(steps, row)
     driver = conn.connection.dbapi_connection
     assert driver is not None
     try:
@@ -252,10 +248,9 @@ def _recordset_statements(
     from the table's sequence, and the JSON columns.  JSON columns travel as JSON text, so
     ``None`` is stored as JSON ``null`` exactly as SQLAlchemy stores it (``json_to_recordset``
     would make it SQL NULL)."""
-    cache: dict[frozenset[str], Any] = _RECORDSETS.get(table) or _RECORDSETS.put(table, {})
-    hit = cache.get(common)
+    hit = _RECORDSETS.get(table, common)
     if hit is not None:
-        return hit  # type: ignore[no-any-return]
+        return hit
     quote = dialect.identifier_preparer.quote
     typed, selected, json_columns = [], [], []
     for column in table.c:
@@ -278,8 +273,7 @@ def _recordset_statements(
         f"SELECT nextval(pg_get_serial_sequence('{quote(table.name)}', 'id')) "
         "FROM generate_series(1, %(n)s)"
     )
-    made = cache[common] = (insert, sequence, tuple(json_columns))
-    return made
+    return _RECORDSETS.put(table, (insert, sequence, tuple(json_columns)), common)
 
 
 def _insert_recordset(

@@ -59,6 +59,7 @@ from tessera.engines.forms.values import (
     row_reader,
     to_columns,
 )
+from tessera.engines.memo import PerObject
 from tessera.engines.messages import _l
 
 BULK_CHUNK = 1000
@@ -72,30 +73,28 @@ def _ids(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-_WRITERS: dict[int, tuple[EntityModel, list[tuple[str, str | None, FieldModel]]]] = {}
+_Writers = list[tuple[str, str | None, FieldModel]]
+_WRITERS: PerObject[_Writers] = PerObject()
 
 
-def _writers(model: EntityModel) -> list[tuple[str, str | None, FieldModel]]:
+def _writers(model: EntityModel) -> _Writers:
     """Per entity, once: each column field's key, and its column when the value is stored as it
     is (None: the field type's ``to_columns`` decides, as for a location's two columns)."""
-    hit = _WRITERS.get(id(model))
-    if hit is not None and hit[0] is model:
-        return hit[1]
+    hit = _WRITERS.get(model)
+    if hit is not None:
+        return hit
     plain = (FieldType.to_columns, DateTime.to_columns)
-    writers = [
-        (f.key, f.columns[0] if type(f.kind).to_columns in plain else None, f)
-        for f in model.fields
-        if f.columns
-    ]
-    if len(_WRITERS) > 1024:
-        _WRITERS.clear()
-    _WRITERS[id(model)] = (model, writers)
-    return writers
+    return _WRITERS.put(
+        model,
+        [
+            (f.key, f.columns[0] if type(f.kind).to_columns in plain else None, f)
+            for f in model.fields
+            if f.columns
+        ],
+    )
 
 
-def _column_values(
-    writers: list[tuple[str, str | None, FieldModel]], record: Mapping[str, Any]
-) -> dict[str, Any]:
+def _column_values(writers: _Writers, record: Mapping[str, Any]) -> dict[str, Any]:
     """``record``'s value of every column of :func:`_writers` (same keys for every record)."""
     row: dict[str, Any] = {}
     for key, column, f in writers:

@@ -23,6 +23,7 @@ from tessera.engines.definitions.fields.computed import Stored
 from tessera.engines.definitions.fields.numbers import DecimalField
 from tessera.engines.definitions.fields.temporal import DateTime
 from tessera.engines.forms.errors import FieldError
+from tessera.engines.memo import PerObject
 from tessera.engines.messages import _l
 
 #: system fields as records show them, and the columns they live in
@@ -310,15 +311,16 @@ def _columns_reader(f: FieldModel) -> Callable[[Mapping[str, Any]], Any]:
     return partial(f.kind.from_columns, f.spec)
 
 
-_READERS: dict[int, tuple[EntityModel, list[tuple[str, tuple[str, ...], Any]]]] = {}
+_Readers = list[tuple[str, tuple[str, ...], Any]]
+_READERS: PerObject[_Readers] = PerObject()
 
 
-def _readers(entity: EntityModel) -> list[tuple[str, tuple[str, ...], Any]]:
+def _readers(entity: EntityModel) -> _Readers:
     """Per entity, once: each column field's key, columns and value reader."""
-    hit = _READERS.get(id(entity))
-    if hit is not None and hit[0] is entity:
-        return hit[1]
-    readers: list[tuple[str, tuple[str, ...], Any]] = []
+    hit = _READERS.get(entity)
+    if hit is not None:
+        return hit
+    readers: _Readers = []
     for f in entity.fields:
         names = f.columns
         if not names:
@@ -328,10 +330,7 @@ def _readers(entity: EntityModel) -> list[tuple[str, tuple[str, ...], Any]]:
             column, generic = names[0], _columns_reader(f)
             read = partial(_one_column, generic, column)
         readers.append((f.key, names, read))
-    if len(_READERS) > 1024:
-        _READERS.clear()
-    _READERS[id(entity)] = (entity, readers)
-    return readers
+    return _READERS.put(entity, readers)
 
 
 def _one_column(read: Callable[[Mapping[str, Any]], Any], column: str, value: Any) -> Any:
@@ -400,21 +399,16 @@ class RowReader:
         return out
 
 
-_ROW_READERS: dict[tuple[int, int, frozenset[str] | None], tuple[Any, Any, RowReader]] = {}
+_ROW_READERS: PerObject[RowReader] = PerObject(limit=4096)
 
 
 def row_reader(entity: EntityModel, table: Any, keys: Iterable[str] | None = None) -> RowReader:
     """The cached :class:`RowReader` of ``entity`` over ``table`` for ``keys`` (None: all)."""
     wanted = None if keys is None else frozenset(keys)
-    cache_key = (id(entity), id(table), wanted)
-    hit = _ROW_READERS.get(cache_key)
-    if hit is not None and hit[0] is entity and hit[1] is table:
-        return hit[2]
-    reader = RowReader(entity, table, wanted)
-    if len(_ROW_READERS) > 4096:
-        _ROW_READERS.clear()
-    _ROW_READERS[cache_key] = (entity, table, reader)
-    return reader
+    hit = _ROW_READERS.get(entity, wanted, also=table)
+    if hit is not None:
+        return hit
+    return _ROW_READERS.put(entity, RowReader(entity, table, wanted), wanted, also=table)
 
 
 def redact(entity: EntityModel, changes: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -440,18 +434,14 @@ def diff(
 
 
 _NOT_DIFFED = frozenset({"updated_at", "updated_by", "created_at", "created_by", "id"})
-_SECRETS: dict[int, tuple[EntityModel, frozenset[str]]] = {}
+_SECRETS: PerObject[frozenset[str]] = PerObject()
 _AS_IS = frozenset({str, int, float, bool})  # JSON holds these as they are
 
 
 def _secret_keys(entity: EntityModel) -> frozenset[str]:
-    hit = _SECRETS.get(id(entity))
-    if hit is None or hit[0] is not entity:
-        hit = (entity, frozenset(f.key for f in entity.fields if f.spec.get("secret")))
-        if len(_SECRETS) > 1024:
-            _SECRETS.clear()
-        _SECRETS[id(entity)] = hit
-    return hit[1]
+    return _SECRETS.made(
+        entity, lambda: frozenset(f.key for f in entity.fields if f.spec.get("secret"))
+    )
 
 
 def created(entity: EntityModel, record: Mapping[str, Any]) -> dict[str, list[Any]]:

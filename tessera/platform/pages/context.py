@@ -9,7 +9,6 @@ published document and cached with it.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,30 +20,26 @@ from flask import abort
 
 from tessera.engines.definitions import AppModel, EntityModel
 from tessera.engines.forms import Actor, NotFound, RecordService
+from tessera.engines.memo import PerObject
 from tessera.platform import apps, audit, i18n, permissions
 from tessera.platform.identity.current import Identity, require_identity
 from tessera.platform.models import App
 from tessera.platform.records import PlatformJournal, scope_for
 from tessera.platform.runtime import current_platform
 
-_docs: dict[int, dict[str, Any]] = {}
-_docs_lock = threading.Lock()
+_docs: PerObject[dict[str, Any]] = PerObject(limit=64)
 
 
 def app_doc(model: AppModel) -> dict[str, Any]:
     """The published definition as a document (cached per compiled model)."""
-    with _docs_lock:
-        hit = _docs.get(id(model))
-    if hit is not None and hit.get("_model") is model:
-        return hit
-    doc = dict(model.to_doc())
-    doc["_model"] = model
-    doc["_entities"] = {e["key"]: e for e in doc.get("entities", ())}
-    with _docs_lock:
-        if len(_docs) > 64:
-            _docs.clear()
-        _docs[id(model)] = doc
-    return doc
+
+    def make() -> dict[str, Any]:
+        doc = dict(model.to_doc())
+        doc["_model"] = model
+        doc["_entities"] = {e["key"]: e for e in doc.get("entities", ())}
+        return doc
+
+    return _docs.made(model, make)
 
 
 def actor_of(identity: Identity) -> Actor:

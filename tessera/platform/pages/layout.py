@@ -10,7 +10,6 @@ page's live evaluation (``/_/evaluate``) and the check on save are the same code
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +20,7 @@ from tessera.engines import expressions as ex
 from tessera.engines.definitions import EntityModel, FieldModel
 from tessera.engines.forms import RecordService
 from tessera.engines.forms.computed import TrashAwareLoader
+from tessera.engines.memo import PerObject
 from tessera.platform.pages.context import Runtime
 
 WIDE_TYPES = frozenset({"long_text", "rich_text", "child_table", "json", "attachment", "image"})
@@ -123,8 +123,8 @@ class ReadableLoader(TrashAwareLoader):
         return record
 
 
-_compiled: dict[tuple[int, str], dict[str, tuple[ex.CheckedExpression, Any] | None]] = {}
-_lock = threading.Lock()
+#: per app version (its model) and entity key: each condition's compiled expression
+_compiled: PerObject[dict[str, tuple[ex.CheckedExpression, Any] | None]] = PerObject(limit=256)
 
 
 class Conditions:
@@ -134,16 +134,11 @@ class Conditions:
         self.runtime = runtime
         self.entity = entity
         self.layout = layout
-        cache_key = (id(runtime.model), entity.key)
-        with _lock:
-            hit = _compiled.get(cache_key)
-        if hit is None:
-            hit = {name: self._compile(source) for name, source in layout.conditions.items()}
-            with _lock:
-                if len(_compiled) > 256:
-                    _compiled.clear()
-                _compiled[cache_key] = hit
-        self.compiled = hit
+        self.compiled = _compiled.made(
+            runtime.model,
+            lambda: {name: self._compile(source) for name, source in layout.conditions.items()},
+            entity.key,
+        )
 
     def _compile(self, source: str) -> tuple[ex.CheckedExpression, Any] | None:
         schema = self.runtime.service.compiled.schema
