@@ -16,6 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from tessera.platform import apps
 from tessera.platform.runtime import Platform
+from tests.browser.mouse import drag
 from tests.conftest import PASSWORD
 
 Shot = Callable[[Page, str], Path]
@@ -33,48 +34,6 @@ def sign_in(page: Page, email: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator(".user-button")).to_be_visible()
-
-
-def drag(page: Page, source: Locator, target: Locator, *, to: str = "center") -> None:
-    """Drag with real mouse movements (SortableJS's pointer-driven fallback mode).
-
-    A drop at the bottom of a list waits, before releasing, until SortableJS has put its
-    placeholder last: on a busy machine the list's own animation can still be moving the
-    fields under the pointer when it arrives, and a release then lands between them.
-    """
-    source.scroll_into_view_if_needed()
-    box = source.bounding_box()
-    assert box is not None
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] / 2 + 8, box["y"] + box["height"] / 2 + 8, steps=4)
-    target.scroll_into_view_if_needed()
-    x, y = _point(target, to)
-    page.mouse.move(x - 20, y - 10, steps=15)
-    page.mouse.move(x, y, steps=5)
-    page.mouse.move(x + 1, y + 1, steps=2)
-    if to == "bottom":
-        for nudge in range(20):
-            if target.evaluate(
-                "el => { const g = el.querySelector("
-                "':scope > .drag-ghost, :scope > .sortable-ghost');"
-                " return Boolean(g) && !g.nextElementSibling; }"
-            ):
-                break
-            x, y = _point(target, to)
-            page.mouse.move(x + nudge % 2, y + 1, steps=2)
-    page.mouse.up()
-
-
-def _point(target: Locator, to: str) -> tuple[float, float]:
-    tbox = target.bounding_box()
-    assert tbox is not None
-    return {
-        "top": (tbox["x"] + 10, tbox["y"] + 6),
-        "center": (tbox["x"] + tbox["width"] / 2, tbox["y"] + tbox["height"] / 2),
-        "end": (tbox["x"] + tbox["width"] - 6, tbox["y"] + tbox["height"] - 6),
-        "bottom": (tbox["x"] + tbox["width"] / 2, tbox["y"] + tbox["height"] - 8),
-    }[to]
 
 
 def saved(page: Page) -> None:

@@ -13,6 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 from tessera.platform.models import User
 from tessera.platform.runtime import Platform
 from tests.browser.conftest import BROWSER_TIME_ZONE, LiveServer
+from tests.browser.mouse import drag
 from tests.conftest import PASSWORD
 from tests.platform.pages import factories
 
@@ -149,7 +150,7 @@ def test_running_an_app_end_to_end(page: Page, crm: User, platform: Platform, sh
     new_column = page.locator("[data-column=new]")
     won_column = page.locator("[data-column=won]")
     beijing = new_column.locator("[data-card]", has_text="Beijing renewal")
-    beijing.drag_to(won_column.locator("[data-cards]"))
+    drag(page, beijing, won_column.locator("[data-cards]"), into=True)
     expect(won_column.locator("[data-card]", has_text="Beijing renewal")).to_be_visible()
     expect(page.locator("[data-toast]")).to_contain_text("Moved to Won")
     hangzhou = new_column.locator("[data-card]", has_text="Hangzhou pilot")
@@ -158,7 +159,7 @@ def test_running_an_app_end_to_end(page: Page, crm: User, platform: Platform, sh
     qualified = page.locator("[data-column=qualified]")
     expect(page.locator("[data-toast]")).to_contain_text("Moved to Qualified")
     hangzhou = qualified.locator("[data-card]", has_text="Hangzhou pilot")
-    hangzhou.drag_to(won_column.locator("[data-cards]"))
+    drag(page, hangzhou, won_column.locator("[data-cards]"), into=True)
     expect(page.locator("[data-toast]")).to_contain_text("A won deal needs an amount")
     expect(qualified.locator("[data-card]", has_text="Hangzhou pilot")).to_be_visible()
     expect(won_column.locator("[data-card]", has_text="Hangzhou pilot")).to_have_count(0)
