@@ -34,6 +34,20 @@ def render(template: str, params: Mapping[str, Any]) -> str:
         return template
 
 
+class Refusal(ValueError):
+    """A refusal told as a template and its params: ``str(error)`` is the English sentence,
+    and the platform shows it in the reader's language (``i18n.error_text``)::
+
+        raise InvalidValue(_l("“%(value)s” is not a date"), value=value)
+    """
+
+    def __init__(self, template: str, /, **params: Any) -> None:
+        self.template = template
+        self.params: dict[str, Any] = params
+        self.message = render(template, params)
+        super().__init__(self.message)
+
+
 class Localised(str):
     """A name with a text per language (a field's or an entity's label) used as a parameter.
 

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, request, send_file
 from flask.typing import ResponseReturnValue
 
+from tessera.engines.messages import Refusal, _l
 from tessera.platform.identity.current import login_required
 from tessera.platform.models import StoredFile, utcnow
 from tessera.platform.runtime import current_platform
@@ -48,8 +49,14 @@ _OFFICE = {
 _MARKUP = (b"<svg", b"<html", b"<!doctype html", b"<script", b"<?xml", b"<body", b"<iframe")
 
 
-class UploadRefused(ValueError):
-    """The upload cannot be stored; the message is for the person who sent it."""
+#: the refusals every upload can meet (attachments and imports alike)
+TOO_LARGE = _l("the file is larger than %(limit)s MB")
+EMPTY = _l("the file is empty")
+
+
+class UploadRefused(Refusal):
+    """The upload cannot be stored; the message is for the person who sent it (a template and
+    its params, shown in their language)."""
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,7 @@ def store(
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > max_size:
-                    raise UploadRefused(f"the file is larger than {max_size // (1024 * 1024)} MB")
+                    raise UploadRefused(TOO_LARGE, limit=max_size // (1024 * 1024))
                 if len(head) < 2048:
                     head += chunk[: 2048 - len(head)]
                 digest.update(chunk)
@@ -144,7 +151,7 @@ def store(
         raise
     if size == 0:
         target.unlink(missing_ok=True)
-        raise UploadRefused("the file is empty")
+        raise UploadRefused(EMPTY)
     shown = clean_name(name)
     mime = sniff(head, shown)
     conn.execute(

@@ -220,7 +220,7 @@ def _files_for(
                 runtime.identity.user_id, max_size=limit,
             )  # fmt: skip
         except files.UploadRefused as refusal:
-            problems.append(FieldError(key, str(refusal), "file"))
+            problems.append(FieldError.of(key, refusal.template, "file", **refusal.params))
             continue
         refs.append(ref.as_value())
     return refs, problems

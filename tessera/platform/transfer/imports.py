@@ -46,7 +46,9 @@ from tessera.engines.forms import (
     ValidationFailed,
 )
 from tessera.engines.forms.reads import MAX_LIMIT
+from tessera.engines.messages import Refusal, _l
 from tessera.platform import apps, jobs
+from tessera.platform.files import EMPTY, TOO_LARGE
 from tessera.platform.i18n import error_text
 from tessera.platform.identity.current import load_identity
 from tessera.platform.models import Import, utcnow
@@ -66,8 +68,9 @@ ON_ERROR = ("all_or_nothing", "skip")
 _UNMAPPABLE = ("child_table",)
 
 
-class UploadRefused(ValueError):
-    """The file cannot be imported; the message says why, for the person who uploaded it."""
+class UploadRefused(Refusal):
+    """The file cannot be imported; the message says why, for the person who uploaded it (in
+    their language: a template and its params, as every refusal)."""
 
 
 # -- files -------------------------------------------------------------------------------------
@@ -91,7 +94,7 @@ def detect_encoding(sample: bytes) -> str:
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     if b"\0" in sample:
-        raise UploadRefused("this is not a CSV or XLSX file")
+        raise UploadRefused(_l("this is not a CSV or XLSX file"))
     try:
         sample.decode("utf-8")
         return "utf-8"
@@ -103,7 +106,7 @@ def detect_encoding(sample: bytes) -> str:
     best = from_bytes(sample).best()
     if best is None:
         raise UploadRefused(
-            "the file's text encoding could not be recognised; save it as UTF-8 CSV"
+            _l("the file's text encoding could not be recognised; save it as UTF-8 CSV")
         )
     name = best.encoding.lower().replace("-", "_")
     if name in ("gb2312", "gbk", "gb18030", "hz", "big5") or name.startswith("cp936"):
@@ -172,31 +175,31 @@ def store_upload(
             if size > max_bytes:
                 out.close()
                 path.unlink(missing_ok=True)
-                raise UploadRefused(f"the file is larger than {max_bytes // (1024 * 1024)} MB")
+                raise UploadRefused(TOO_LARGE, limit=max_bytes // (1024 * 1024))
             out.write(chunk)
     try:
         with path.open("rb") as handle:
             head = handle.read(SAMPLE_BYTES)
         if not head:
-            raise UploadRefused("the file is empty")
+            raise UploadRefused(EMPTY)
         kind = sniff(head)
         encoding = None
         if kind == "xlsx":
             try:
                 with zipfile.ZipFile(path) as archive:
                     if "xl/workbook.xml" not in archive.namelist():
-                        raise UploadRefused("this ZIP file is not an Excel workbook (XLSX)")
+                        raise UploadRefused(_l("this ZIP file is not an Excel workbook (XLSX)"))
             except zipfile.BadZipFile:
-                raise UploadRefused("this Excel file is damaged") from None
+                raise UploadRefused(_l("this Excel file is damaged")) from None
         else:
             encoding = detect_encoding(head)
         try:
             first = next(rows(path, kind, encoding), [])
         except Exception as error:  # openpyxl raises many kinds for a broken workbook
-            raise UploadRefused("the file could not be read as CSV or XLSX") from error
+            raise UploadRefused(_l("the file could not be read as CSV or XLSX")) from error
         columns = [_header_text(v) for v in first][:MAX_COLUMNS]
         if not any(columns):
-            raise UploadRefused("the first row must hold the column names")
+            raise UploadRefused(_l("the first row must hold the column names"))
     except UploadRefused:
         path.unlink(missing_ok=True)
         raise

@@ -249,7 +249,9 @@ def upload(app_key: str, entity_key: str) -> ResponseReturnValue:
                         writable=writable,
                     )
             except imports.UploadRefused as refused:
-                error = _("This file cannot be imported: %(reason)s", reason=str(refused))
+                error = _(
+                    "This file cannot be imported: %(reason)s", reason=i18n.error_text(refused)
+                )
             else:
                 return redirect(
                     url_for(

@@ -147,3 +147,19 @@ def test_empty_uploads_are_refused(fieldtest: Platform, signed_in: Web) -> None:
         content_type="multipart/form-data",
     )
     assert response.status_code == 422 and "the file is empty" in response.get_data(as_text=True)
+
+
+def test_upload_refusals_speak_the_readers_language(fieldtest: Platform, signed_in: Web) -> None:
+    signed_in.post("/language", {"locale": "zh-CN", "next": "/"}, token_from="/")
+    response = signed_in.post(
+        "/apps/fieldtest/deal/new",
+        {
+            "name": "Empty",
+            "files.present": "1",
+            "files.upload": (io.BytesIO(b""), "empty.txt"),
+        },
+        token_from="/apps/fieldtest/deal/new",
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "文件为空" in page and "the file is empty" not in page

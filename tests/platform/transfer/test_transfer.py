@@ -271,11 +271,14 @@ def test_xlsx_import_by_magic_not_extension_and_junk_is_refused(
     assert status(web, location)["created"] == 1
     record = api.get("/item").get_json()["records"][0]
     assert (record["name"], record["qty"], record["due"]) == ("Washer", 4, "2024-03-05")
-    for junk in (b"\x00\x01\x02binary", b"PK\x03\x04not really a zip", b""):
+    # the user reads Chinese: the reason is told in Chinese too
+    reasons = {b"\x00\x01\x02binary": "这不是 CSV 或 XLSX 文件",
+               b"PK\x03\x04not really a zip": "此 Excel 文件已损坏", b"": "文件为空"}  # fmt: skip
+    for junk, reason in reasons.items():
         refused = upload(web, junk, "x.xlsx")
-        assert refused.status_code == 400 and 'data-test="upload-error"' in refused.get_data(
-            as_text=True
-        )
+        page = refused.get_data(as_text=True)
+        assert refused.status_code == 400 and 'data-test="upload-error"' in page
+        assert reason in page, page
 
 
 def test_another_user_cannot_see_an_import(

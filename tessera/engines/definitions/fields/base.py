@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from babel import Locale, UnknownLocaleError
 
 from tessera.engines.expressions.schema import ValueType
-from tessera.engines.messages import _l, render
+from tessera.engines.messages import Refusal, _l
 
 Spec = Mapping[str, Any]
 Storage = Literal["column", "columns", "junction", "children"]
@@ -48,7 +48,7 @@ MULTI_OPS = ("has_any", "has_all", "has_none", "is_empty", "is_not_empty")
 EMPTY_OPS = ("is_empty", "is_not_empty")
 
 
-class InvalidValue(ValueError):
+class InvalidValue(Refusal):
     """A value a field cannot hold; ``str(error)`` is a sentence for the person who entered it.
 
     The sentence is ``template`` (an English msgid marked with ``_l``) filled with ``params``, so
@@ -56,12 +56,6 @@ class InvalidValue(ValueError):
 
         raise InvalidValue(_l("“%(value)s” is not a date"), value=value)
     """
-
-    def __init__(self, template: str, /, **params: Any) -> None:
-        self.template = template
-        self.params: dict[str, Any] = params
-        self.message = render(template, params)
-        super().__init__(self.message)
 
 
 class FieldType:
