@@ -14,6 +14,7 @@ from tessera.engines.forms import Actor
 from tessera.platform.models import User
 from tessera.platform.records import service_for
 from tessera.platform.runtime import Platform
+from tests.browser.mouse import drag
 from tests.browser.pages.test_runtime_pages import crm, sign_in  # noqa: F401 - the fixture
 from tests.platform.pages import factories
 
@@ -83,7 +84,7 @@ def test_calendar_events_are_dragged_to_another_day(
     sign_in(page, crm.email)
     page.goto(DEALS + "calendar?month=2026-11")
     event = page.locator("[data-event]", has_text="Kick-off")
-    event.drag_to(page.locator("[data-day='2026-11-12']"))
+    drag(page, event, page.locator("[data-day='2026-11-12']"), into=True)
     expect(page.locator("[data-toast]")).to_contain_text("Moved to Thursday, November 12, 2026")
     expect(
         page.locator("[data-day='2026-11-12'] [data-event]", has_text="Kick-off")
@@ -95,7 +96,8 @@ def test_calendar_events_are_dragged_to_another_day(
         service_for(conn, "fieldtest", Actor(user_id=None, via="system")).update(
             "deal", review["id"], {"amount": "10"}
         )
-    page.locator("[data-event]", has_text="Review").drag_to(page.locator("[data-day='2026-11-19']"))
+    review_event = page.locator("[data-event]", has_text="Review")
+    drag(page, review_event, page.locator("[data-day='2026-11-19']"), into=True)
     expect(page.locator("[data-toast]")).to_contain_text("Someone else changed this record")
     expect(page.locator("[data-day='2026-11-17'] [data-event]", has_text="Review")).to_be_visible()
     assert factories.get(platform, "deal", review["id"])["close_date"] == dt.date(2026, 11, 17)
