@@ -47,8 +47,8 @@ from tessera.engines.forms.errors import (
 from tessera.engines.forms.inserts import column_names, insert_rows, one_row_insert
 from tessera.engines.forms.reads import Reads, TimelineEntry, timeline
 from tessera.engines.forms.values import (
-    Checker,
     check_values,
+    checker_for,
     created,
     created_many,
     diff,
@@ -259,12 +259,9 @@ class RecordService(Reads):
         writable = self.scope.writable_fields(model)
         records: list[dict[str, Any]] = []
         errors: list[FieldError] = []
-        if bulk:  # compiled once for the whole call: every row is checked the same way
-            checker = Checker(self.app, model, via=self.actor.via, writable=writable)
-            check, required = checker.check, checker.required_errors
-        else:
-            check = partial(check_values, self.app, model, via=self.actor.via, writable=writable)
-            required = partial(required_errors, model)
+        # compiled once per app version, entity, channel and writable set (values.checker_for)
+        checker = checker_for(self.app, model, via=self.actor.via, writable=writable)
+        check, required = checker.check, checker.required_errors
         new = self._new_maker(model, now, recompute)
         children = [
             (f.key, self.app.entity(str(f.target))) for f in model.fields if f.type == "child_table"

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from tessera.engines.forms import Actor, ListQuery, RecordService, ValidationFailed
 from tessera.engines.forms.inserts import FTS_BULK_MIN
-from tessera.engines.forms.values import Checker, check_values
+from tessera.engines.forms.values import Checker, check_values, checker_for
 from tessera.platform import apps
 from tessera.platform.models import AuditEntry, User
 from tessera.platform.records import service_for
@@ -119,6 +119,21 @@ def test_the_compiled_checker_says_what_check_values_says(conn: sa.Connection) -
     assert [e.path for e in Checker(model, deal, via="api", writable=None).required_errors({})] == [
         "name"
     ]
+
+
+def test_the_cached_checker_is_one_per_channel_and_writable_set(conn: sa.Connection) -> None:
+    """Single creates share one compiled checker per app version; a channel or a writable set
+    of its own must get its own (a field one role may write is refused to another)."""
+    model = apps.published(conn, "fast").model
+    deal = model.entity("deal")
+    everything = checker_for(model, deal, via="api", writable=None)
+    assert checker_for(model, deal, via="api", writable=None) is everything
+    narrow = checker_for(model, deal, via="api", writable={"name"})
+    assert narrow is not everything
+    assert checker_for(model, deal, via="api", writable={"name"}) is narrow
+    assert checker_for(model, deal, via="import", writable=None) is not everything
+    assert everything.check({"name": "x", "amount": "5"})[1] == []
+    assert [e.path for e in narrow.check({"name": "x", "amount": "5"})[1]] == ["amount"]
 
 
 PLAIN_APP = {
