@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tessera.engines.driver import DriverStatement, driver_params, driver_statement
 from tessera.engines.forms import (
     Actor,
     JournalEntry,
@@ -26,12 +27,7 @@ from tessera.engines.forms import (
     utc_now,
 )
 from tessera.engines.forms.context import Clock
-from tessera.engines.forms.inserts import (
-    DriverStatement,
-    driver_params,
-    driver_statement,
-    json_text,
-)
+from tessera.engines.forms.inserts import json_text
 from tessera.platform import apps
 from tessera.platform.models import AuditEntry, Event, User
 
@@ -89,7 +85,7 @@ _DRIVER: weakref.WeakKeyDictionary[sa.Dialect, list[DriverStatement]] = weakref.
 
 def _driver_statements(dialect: sa.Dialect) -> list[DriverStatement]:
     """The journal's two INSERTs (audit, event) for a positional-parameter driver (SQLite),
-    compiled once per dialect (:func:`~tessera.engines.forms.inserts.driver_statement`)."""
+    compiled once per dialect (:func:`~tessera.engines.driver.driver_statement`)."""
     found = _DRIVER.get(dialect)
     if found is None:
         found = _DRIVER[dialect] = [

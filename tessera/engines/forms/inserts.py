@@ -25,12 +25,12 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.sql.compiler import SQLCompiler
 
 from tessera.engines.definitions import naming
+from tessera.engines.driver import DriverStatement, driver_params, driver_statement
 from tessera.engines.memo import PerObject
 
 #: SQLite: from this many rows on, the search index is filled by one statement after the rows
@@ -120,30 +120,6 @@ def insert_rows(
 
 
 # -- SQLite ----------------------------------------------------------------------------------
-
-
-#: a statement as a positional-parameter driver (SQLite) takes it: its SQL, and per parameter
-#: its name and the bind processor SQLAlchemy would apply to its value (None: sent as it is)
-DriverStatement = tuple[str, list[tuple[str, Any]]]
-
-
-def driver_statement(statement: sa.ClauseElement, dialect: sa.Dialect) -> DriverStatement:
-    """``statement`` compiled once for the driver, so many rows can go to the driver's
-    ``execute``/``executemany`` as tuples without SQLAlchemy's per-row parameter work, their
-    values processed exactly as SQLAlchemy would (datetimes as text, JSON serialised)."""
-    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
-    steps = [
-        (name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-        for name in compiled.positiontup or ()
-    ]
-    return str(compiled), steps
-
-
-def driver_params(steps: list[tuple[str, Any]], row: Mapping[str, Any]) -> tuple[Any, ...]:
-    """One row's parameters for a :data:`DriverStatement` (a missing key is None)."""
-    return tuple(
-        row.get(name) if process is None else process(row.get(name)) for name, process in steps
-    )
 
 
 def _driver_insert(table: sa.Table, dialect: sa.Dialect) -> DriverStatement:

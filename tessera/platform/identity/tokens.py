@@ -24,6 +24,7 @@ from flask import g, has_request_context
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tessera.engines import driver
 from tessera.platform import apps, audit
 from tessera.platform.identity.current import (
     SCOPES,
@@ -159,10 +160,17 @@ def authenticate(
     public, sep, secret = raw[len(PREFIX) :].partition("_")
     if not sep or not public or not secret:
         return None
-    if app is None:
-        row = db.execute(TOKEN_QUERY, {"prefix": PREFIX + public}).first()
-    else:
-        row = db.execute(TOKEN_AND_APP_QUERY, {"prefix": PREFIX + public, "app": app}).first()
+    query, params = (
+        (TOKEN_QUERY, {"prefix": PREFIX + public})
+        if app is None
+        else (TOKEN_AND_APP_QUERY, {"prefix": PREFIX + public, "app": app})
+    )
+    # once per API request: on SQLite through the driver (engines.driver), same answer
+    row = (
+        driver.first(db, query, params)
+        if isinstance(db, sa.Connection)
+        else db.execute(query, params).first()
+    )
     if row is None or not hmac.compare_digest(row.secret_hash, _hash(secret)):
         return None
     now = now or utcnow()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -50,10 +51,9 @@ def test_create_get_update_delete_restore_and_history(api: Api) -> None:
         "won",
         "4200.00",
     )
-    assert created.headers["ETag"] == '"1"' and created.headers["Location"].endswith(
-        f"/item/{item['id']}"
-    )
-    fetched = api.get(f"/item/{item['id']}")
+    assert created.headers["ETag"] == '"1"'
+    assert created.headers["Location"] == f"/api/v1/apps/kit/item/{item['id']}"
+    fetched = api.client.get(created.headers["Location"], headers=api.headers())
     assert fetched.get_json() == item
     changed = api.patch(f"/item/{item['id']}", {"qty": 2}, headers={"If-Match": '"1"'})
     assert changed.status_code == 200 and changed.get_json()["version"] == 2
@@ -322,20 +322,42 @@ def test_user_a_cannot_reach_user_b_records_on_any_endpoint(
     problem(a.post(f"/item/{rid}/restore"), 404)
 
 
+@contextmanager
+def statements_run(engine: sa.Engine) -> Iterator[list[str]]:
+    """Every statement the database is sent meanwhile, whitespace folded: SQLAlchemy's, and on
+    SQLite also those sent to the driver directly (``engines.driver``), through the driver's
+    trace callback on each connection checked out."""
+    statements: list[str] = []
+
+    def note(statement: str) -> None:
+        statements.append(" ".join(statement.split()))
+
+    traced: list[Any] = []
+
+    def trace(dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection.set_trace_callback(note)
+        traced.append(dbapi_connection)
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        note(statement)
+
+    sqlite = engine.dialect.name == "sqlite"
+    listener, hook = ("checkout", trace) if sqlite else ("before_cursor_execute", seen)
+    sa.event.listen(engine, listener, hook)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, listener, hook)
+        for dbapi_connection in traced:
+            dbapi_connection.set_trace_callback(None)
+
+
 def test_a_request_reads_the_app_registry_row_with_its_token(api: Api, kit: Platform) -> None:
     """The token check reads the named app's registry row too: no statement of its own."""
     assert api.post("/item", {"name": "Warm"}).status_code == 201  # the model compiled once
-    statements: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(" ".join(statement.split()))
-
-    sa.event.listen(kit.db.engine, "before_cursor_execute", seen)
-    try:
+    with statements_run(kit.db.engine) as statements:
         assert api.post("/item", {"name": "Again"}).status_code == 201
         assert api.get("/item?limit=1").status_code == 200
-    finally:
-        sa.event.remove(kit.db.engine, "before_cursor_execute", seen)
     with_token = [s for s in statements if "FROM api_tokens" in s]
     assert len(with_token) == 2 and all("JOIN apps" in s for s in with_token)
     assert not [s for s in statements if "FROM apps" in s], statements
