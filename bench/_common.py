@@ -7,6 +7,7 @@ migrated :class:`Platform` with the app installed, and a user to act as.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -75,6 +76,9 @@ def bench_platform(folder: Path, database_url: str, app: dict[str, Any] = APP) -
         secret_key="bench-secret-key-0123456789abcdef",
     )
     platform = Platform(settings)
+    # no Redis here: a job the measured work submits (an import's search.tidy) stays queued,
+    # and the warning that says so would only clutter the table
+    logging.getLogger("tessera.platform.jobs").setLevel(logging.ERROR)
     migrate.upgrade(platform.db.engine)
     apps.install(platform.db.engine, app)
     return platform

@@ -46,6 +46,7 @@ from tessera.engines.forms import (
     ValidationFailed,
 )
 from tessera.engines.forms.reads import MAX_LIMIT
+from tessera.engines.forms.search import tidy
 from tessera.engines.messages import Refusal, _l
 from tessera.platform import apps, jobs
 from tessera.platform.files import EMPTY, TOO_LARGE
@@ -62,6 +63,9 @@ BATCH = 1000  # rows per bulk_create call: the records service's own chunk
 UPSERT_LOOKUP = MAX_LIMIT  # keys looked up per list call when upserting (one page's worth)
 MAX_COLUMNS = 200
 MAX_REPORTED_ERRORS = 100_000
+#: an import that wrote at least this many rows, and a tenth of the table, tidies the entity's
+#: search index afterwards (a job of its own: ``search.tidy``)
+TIDY_AFTER = 5 * BATCH
 SAMPLE_BYTES = 256 * 1024
 MODES = ("create", "upsert")
 ON_ERROR = ("all_or_nothing", "skip")
@@ -701,9 +705,31 @@ def run(
         message=_summary(summary, created, updated),
     )
     publisher.clear()
+    if written_created + written_updated >= TIDY_AFTER:
+        with platform.db.session() as session:
+            jobs.submit(
+                session, platform, "search.tidy", created_by=record.created_by,
+                app=record.app, entity=record.entity, rows=written_created + written_updated,
+            )  # fmt: skip
     if progress is not None:
         progress(done, done)
     return summary
+
+
+@jobs.task("search.tidy", max_attempts=3)
+def tidy_task(ctx: jobs.JobContext, app: str, entity: str, rows: int) -> dict[str, Any]:
+    """Fold ``entity``'s search index into one piece after ``rows`` were imported into it
+    (:func:`~tessera.engines.forms.search.tidy`), unless they are under a tenth of the table:
+    the work grows with the table, so it is spent only where the import was a large part."""
+    with ctx.platform.db.engine.begin() as conn:
+        model = apps.published(conn, app).model.entity(entity)
+        largest = conn.scalar(
+            sa.select(sa.func.max(sa.column("id"))).select_from(sa.table(model.table))
+        )
+        if rows * 10 < (largest or 0):
+            return {"tidied": False}
+        tidy(conn, model)
+    return {"tidied": True}
 
 
 def _summary(summary: Mapping[str, Any], created: int, updated: int) -> str:
