@@ -145,3 +145,26 @@ def test_not_found_and_query_problems_are_translated_too(
             "code": "unknown_field",
         }
     ]
+
+
+def test_a_formula_filters_errors_are_translated_with_their_parts(
+    kit: object, app: Flask, user_factory: Callable[..., User], token_for: Token
+) -> None:
+    """The sentence, the type names and the quotes of a formula error follow the caller's
+    language; the field and the text the caller wrote stay as written."""
+    for locale, unknown, wrong_type in (
+        ("zh-CN", "“item”没有字段“nmae”；您是想用“name”、“number”吗？",
+         "“qty”是数字；不能与文本“many”比较"),
+        ("en", "`item` has no field `nmae`; did you mean `name`, `number`?",
+         '`qty` is a number; it cannot be compared with the text "many"'),
+    ):  # fmt: skip
+        api = Api(app.test_client(), token_for(user_factory(locale=locale)))
+        for source, message, code in (
+            ("nmae = 1", unknown, "formula_unknown_field"),
+            ('qty > "many"', wrong_type, "formula_type"),
+        ):
+            response = api.get("/item", query_string={"filter": source})
+            assert response.status_code == 400
+            problem = response.get_json()
+            assert problem["errors"] == [{"path": "filter", "message": message, "code": code}]
+            assert problem["detail"] == f"filter: {message}"
