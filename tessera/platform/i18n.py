@@ -27,6 +27,7 @@ from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, has_app_context, has_request_context, request, session
 from flask_babel import Babel, Domain, get_locale, gettext
 
+from tessera.engines.definitions import humanise
 from tessera.engines.forms.errors import FieldError
 from tessera.engines.messages import Listing, Localised, Phrase
 from tessera.platform.config import SUPPORTED_LOCALES
@@ -243,6 +244,7 @@ def init_app(app: Flask, default_locale: str) -> None:
         timezone_selector=_select_timezone,
     )
     app.jinja_env.filters["localised"] = localised
+    app.jinja_env.filters["humanise"] = humanise  # a key as words: what an unlabelled thing shows
     app.jinja_env.globals.update(
         current_locale=current_locale, locale_names=LOCALE_NAMES, localised=localised
     )
