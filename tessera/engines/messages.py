@@ -47,7 +47,7 @@ class Phrase:
     ``str(phrase)`` is the English text (``%s`` of a nested phrase is its own English text)::
 
         Phrase(_l("%(subject)s; only numbers can be negated"),
-               subject=Phrase(_l("%(field)s is %(type)s"), field="`name`", type=…))
+               subject=Phrase(_l("%(what)s is %(type)s"), what="name", type=Phrase(_l("a text"))))
     """
 
     __slots__ = ("params", "template")
