@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tessera.builder_ui import blueprint, checks
@@ -123,7 +124,9 @@ def api_check(app: str) -> ResponseReturnValue:
                 "checked": False,
                 "errors": [
                     {
-                        "message": f"a formula has at most {MAX_SOURCE} characters",
+                        "message": gettext(
+                            "a formula has at most %(limit)s characters", limit=MAX_SOURCE
+                        ),
                         "start": 0,
                         "end": len(source),
                         "code": "too_long",

@@ -3,7 +3,8 @@
 Both work on the document the browser holds right now (sent with the request), not on the saved
 draft, so the answer never lags one save behind what the builder sees.  They use the expression
 language itself — the same parser, type checker and Python evaluator the running app uses — so
-the preview hides a field exactly when the running form will.
+the preview hides a field exactly when the running form will.  Their messages and type names
+are in the builder's language (:func:`tessera.platform.i18n.error_text`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ from typing import Any
 
 from tessera.engines import expressions as ex
 from tessera.engines.definitions import FormatError, upgrade
-from tessera.engines.definitions.expression_check import ALWAYS_FITS, RESULT_ACCEPTS
+from tessera.engines.definitions.expression_check import ALWAYS_FITS, RESULT_ACCEPTS, result_word
 from tessera.engines.definitions.expression_schema import to_expr_schema
 from tessera.engines.definitions.fields import FIELD_TYPES
 from tessera.engines.definitions.model import build_model
 from tessera.engines.definitions.validate import schema_errors
+from tessera.engines.expressions.types import phrase
+from tessera.engines.messages import Phrase, _l
+from tessera.platform.i18n import error_text
 
 #: what a condition (``visible_if``, ``read_only_if``, a view's ``where``) must give
 CONDITION = frozenset({ex.ValueType.BOOLEAN})
@@ -53,7 +57,8 @@ def check_expression(
     """``{"ok", "type", "errors": [{message, start, end}], "checked"}`` for one expression.
 
     ``kind`` is ``formula`` (must produce ``result``) or ``condition`` (must give yes or no).
-    ``checked`` is False when only the syntax could be checked.
+    ``checked`` is False when only the syntax could be checked.  ``type`` (what the expression
+    gives) and the messages are in the request's language.
     """
     schema = expression_schema(doc)
     known = _entity_known(schema, entity)
@@ -70,30 +75,28 @@ def check_expression(
             "type": None,
             "checked": known,
             "errors": [
-                {"message": e.message, "start": e.start, "end": e.end, "code": e.code}
+                {"message": error_text(e), "start": e.start, "end": e.end, "code": e.code}
                 for e in errors.errors
             ],
         }
     accepts = (
         CONDITION if kind == "condition" else RESULT_ACCEPTS.get(result, RESULT_ACCEPTS["number"])
     )
-    gives = checked.type.kind
-    if gives not in accepts | ALWAYS_FITS:
-        need = "yes or no" if kind == "condition" else result
+    gives = error_text(phrase(checked.type))
+    if checked.type.kind not in accepts | ALWAYS_FITS:
+        need = Phrase(_l("yes or no")) if kind == "condition" else result_word(result)
+        wrong = Phrase(
+            _l("this gives %(type)s, but %(need)s is needed"), type=phrase(checked.type), need=need
+        )
         return {
             "ok": False,
-            "type": str(checked.type),
+            "type": gives,
             "checked": True,
             "errors": [
-                {
-                    "message": f"this gives {checked.type}, but {need} is needed",
-                    "start": 0,
-                    "end": len(source),
-                    "code": "type",
-                }
+                {"message": error_text(wrong), "start": 0, "end": len(source), "code": "type"}
             ],
         }
-    return {"ok": True, "type": str(checked.type), "errors": [], "checked": True}
+    return {"ok": True, "type": gives, "errors": [], "checked": True}
 
 
 def _record(entity_doc: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:

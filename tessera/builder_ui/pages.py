@@ -33,7 +33,7 @@ from tessera.builder_ui.strings import strings
 from tessera.engines import definitions as defs
 from tessera.platform import app_transfer, apps, audit, permissions
 from tessera.platform.config import SUPPORTED_LOCALES
-from tessera.platform.i18n import current_locale, localised
+from tessera.platform.i18n import current_locale, error_text, localised
 from tessera.platform.identity.current import require_identity
 from tessera.platform.models import App
 from tessera.platform.runtime import current_platform
@@ -66,11 +66,13 @@ def _actor_id() -> int | None:
 
 
 def error_json(error: defs.DefinitionError) -> dict[str, Any]:
+    """An error of the draft for the designers, its message in the builder's language (an
+    error found in a formula carries its words; others are shown as written)."""
     return {
         "path": list(error.path),
         "json_path": error.json_path,
         "code": error.code,
-        "message": error.message,
+        "message": error_text(error),
     }
 
 
@@ -203,7 +205,8 @@ def create_app() -> ResponseReturnValue:
             key = apps.create(conn, doc, actor_id=_actor_id())
     except defs.InvalidDefinition as exc:
         for error in exc.errors:
-            errors.setdefault(CREATE_FIELDS.get(error.json_path, "key"), []).append(error.message)
+            field = CREATE_FIELDS.get(error.json_path, "key")
+            errors.setdefault(field, []).append(error_text(error))
     except apps.AppError as exc:
         errors.setdefault("key", []).append(str(exc))
     if errors:
@@ -248,7 +251,7 @@ def import_app() -> ResponseReturnValue:
                 current_platform().db.engine, document, actor_id=_actor_id()
             )
         except defs.InvalidDefinition as exc:
-            problem = "; ".join(str(e) for e in exc.errors[:5])
+            problem = "; ".join(f"{e.json_path}: {error_text(e)}" for e in exc.errors[:5])
         except (apps.AppError, defs.DestructiveChangeRefused, ValueError, TypeError) as exc:
             problem = str(exc)
     if problem is not None:

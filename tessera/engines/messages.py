@@ -6,6 +6,12 @@ English gettext msgid with ``%(name)s`` placeholders, and the *params* that fill
 platform translates the template and then fills in the params (values are never translated).
 The English sentence (``str(error)``, ``FieldError.message``) is the template filled in here.
 
+Some sentences are built from parts, each in its own words: a formula error says what an
+operand *is* (“`amount` is a number”) and then what is wrong with it.  Such a part is a
+:class:`Phrase` (a template and its params, itself a param of the sentence), and a list of parts
+is a :class:`Listing`; the platform translates every part in the reader's language before it
+fills the sentence, so no English word is left in a Chinese one.
+
 Templates are wrapped in :func:`_l` where they are written so that ``pybabel extract`` (which
 reads ``tessera/engines/**.py`` with the keyword ``_l``, see ``translations/babel.cfg``) puts them
 into the catalogues, and the catalogue test demands their Chinese translation.
@@ -32,6 +38,47 @@ def render(template: str, params: Mapping[str, Any]) -> str:
         return template % dict(params)
     except (KeyError, ValueError, TypeError):
         return template
+
+
+class Phrase:
+    """A sentence, or a part of one, not yet in any language: ``template`` (an English msgid
+    marked with :func:`_l`) and the ``params`` that fill it, which may be phrases themselves.
+
+    ``str(phrase)`` is the English text (``%s`` of a nested phrase is its own English text)::
+
+        Phrase(_l("%(subject)s; only numbers can be negated"),
+               subject=Phrase(_l("%(what)s is %(type)s"), what="name", type=Phrase(_l("a text"))))
+    """
+
+    __slots__ = ("params", "template")
+
+    def __init__(self, template: str, /, **params: Any) -> None:
+        self.template = template
+        self.params: dict[str, Any] = params
+
+    def __str__(self) -> str:
+        return render(self.template, self.params)
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.template!r}, **{self.params!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Phrase):
+            return NotImplemented
+        return (self.template, self.params) == (other.template, other.params)
+
+    __hash__ = None  # type: ignore[assignment]  # params are a dict: equal, never hashed
+
+
+class Listing(tuple[Any, ...]):
+    """Parts of a sentence named one after another (“a date, a number”): ``str()`` joins their
+    English with ``", "``; the platform joins their translations the way the reader's language
+    lists things (``、`` in Chinese)."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return ", ".join(str(item) for item in self)
 
 
 class Refusal(ValueError):

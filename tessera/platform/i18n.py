@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -27,12 +27,15 @@ from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, has_app_context, has_request_context, request, session
 from flask_babel import Babel, Domain, get_locale, gettext
 
+from tessera.engines.definitions import humanise
 from tessera.engines.forms.errors import FieldError
-from tessera.engines.messages import Localised
+from tessera.engines.messages import Listing, Localised, Phrase
 from tessera.platform.config import SUPPORTED_LOCALES
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 LOCALE_NAMES = {"en": "English", "zh-CN": "中文"}
+#: how a language lists things in a sentence (“a date, a number”; “日期、数字”)
+LIST_SEPARATORS = {"zh-CN": "、"}
 SESSION_KEY = "locale"
 
 
@@ -169,30 +172,54 @@ def message_text(
 ) -> str:
     """A refusal from the engines in the request's language, or in ``locale`` when given (a
     job has no request): ``template`` (an English msgid) translated, then filled with
-    ``params`` (values, never translated; names given as ``Localised`` in that language).
+    ``params`` (values, never translated; names given as ``Localised`` in that language;
+    parts of the sentence given as ``Phrase`` or ``Listing`` translated the same way first).
 
     ``message`` (the English sentence) is the answer when there is no template, or when a
     translation does not fit its params (a broken catalogue entry must not hide the error).
     """
     if not template:
         return message
+    translate: Callable[[str], str]
     if locale is None:
-        text, locale = str(gettext(template)), current_locale()
+        translate, locale = _request_gettext, current_locale()
     else:
-        text = catalogue(locale).gettext(template)
-    if not params:
-        return text
+        translate = catalogue(locale).gettext
     try:
-        return text % {k: v.pick(locale) if isinstance(v, Localised) else v
-                       for k, v in params.items()}  # fmt: skip
+        return _filled(template, params, translate, locale)
     except (KeyError, ValueError, TypeError):
         return message
 
 
+def _request_gettext(msgid: str) -> str:
+    return str(gettext(msgid))
+
+
+def _filled(
+    template: str, params: Mapping[str, Any], translate: Callable[[str], str], locale: str
+) -> str:
+    """``template`` translated and filled; raises when a translation does not fit."""
+    text = translate(template)
+    if not params:
+        return text
+    return text % {k: _param(v, translate, locale) for k, v in params.items()}
+
+
+def _param(value: Any, translate: Callable[[str], str], locale: str) -> Any:
+    if isinstance(value, Localised):
+        return value.pick(locale)
+    if isinstance(value, Phrase):
+        return _filled(value.template, value.params, translate, locale)
+    if isinstance(value, Listing):
+        separator = LIST_SEPARATORS.get(locale, ", ")
+        return separator.join(str(_param(item, translate, locale)) for item in value)
+    return value
+
+
 def error_text(error: Any, locale: str | None = None) -> str:
-    """:func:`message_text` of a ``FieldError`` (``.message``) or of an engine exception
-    (``InvalidValue``, ``NotFound``, ``PermissionDenied`` …: ``str(error)``); anything without
-    a template is shown as it is."""
+    """:func:`message_text` of a ``FieldError`` or ``DefinitionError`` (``.message``), of an
+    engine exception (``InvalidValue``, ``NotFound``, ``EvaluationError`` …: ``str(error)``)
+    or of a ``Phrase``; anything without a template is shown as it is."""
     message = error.message if isinstance(getattr(error, "message", None), str) else str(error)
     return message_text(
         getattr(error, "template", ""), getattr(error, "params", {}), message, locale
@@ -217,6 +244,7 @@ def init_app(app: Flask, default_locale: str) -> None:
         timezone_selector=_select_timezone,
     )
     app.jinja_env.filters["localised"] = localised
+    app.jinja_env.filters["humanise"] = humanise  # a key as words: what an unlabelled thing shows
     app.jinja_env.globals.update(
         current_locale=current_locale, locale_names=LOCALE_NAMES, localised=localised
     )

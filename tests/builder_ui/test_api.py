@@ -198,3 +198,50 @@ def test_preview_gives_plan_or_errors(builder: Web, make_app: Callable[..., str]
     assert answer.json["errors"] == []
     assert answer.json["version"] == 1
     assert any("x_shop__order" in step for step in answer.json["plan"])
+
+
+def test_formula_checks_speak_the_builders_language(
+    web: Web, user_factory: Callable[..., Any], make_app: Callable[..., str]
+) -> None:
+    """A Chinese builder reads the live check and the draft's formula errors in Chinese: the
+    sentence, the types and the quoted names; the field keys stay as they are written."""
+    make_app()
+    web.sign_in(user_factory(platform_role="app_builder", locale="zh-CN").email)
+    doc = small_app()
+
+    def check(source: str, kind: str = "formula", result: str = "number") -> Any:
+        body = {"doc": doc, "entity": "order", "source": source, "kind": kind, "result": result}
+        return post(web, "/build/shop/_/check", body).json
+
+    assert check("hours * 80")["type"] == "小数"
+    unknown = check("hours * nope")["errors"][0]
+    assert (unknown["message"], unknown["code"]) == ("“order”没有字段“nope”", "unknown_field")
+    assert check('"x" * hours')["errors"][0]["message"] == "“x”是文本；不能乘以“hours”（小数）"
+    assert check("hours + 1", kind="condition")["errors"][0]["message"] == (
+        "结果为小数，但需要“是”或“否”"
+    )
+    assert check('name & "!"')["errors"][0]["message"] == "结果为文本，但需要数字"
+    assert check("1 +")["errors"][0]["message"] == "此处应为值、字段或函数，实际为公式结尾"
+    long = check("1+" * 3000)["errors"][0]["message"]
+    assert long == "公式最多 4000 个字符"
+
+    doc["entities"][0]["fields"].append(
+        {"key": "total", "type": "formula", "formula": "1 + -name", "result": "number"}
+    )
+    saved = post(web, "/build/shop/_/draft", {"doc": doc}).json
+    (error,) = [e for e in saved["errors"] if e["code"].startswith("formula_")]
+    assert error["message"] == "“name”是文本；只有数字可以取负（第 5 个字符处）"
+    assert error["json_path"] == "$.entities[0].fields[4].formula"
+
+
+def test_formula_checks_stay_english_for_an_english_builder(
+    builder: Web, make_app: Callable[..., str]
+) -> None:
+    make_app()
+    body = {"doc": small_app(), "entity": "order", "source": '"x" * hours'}
+    answer = post(builder, "/build/shop/_/check", body).json
+    assert answer["errors"][0]["message"] == (
+        '"x" is a text; it cannot be multiplied by `hours`, which is a decimal number'
+    )
+    body["source"] = "hours * 2"
+    assert post(builder, "/build/shop/_/check", body).json["type"] == "a decimal number"

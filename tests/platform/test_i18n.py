@@ -14,9 +14,26 @@ from babel.messages.pofile import read_po
 from babel.util import pathmatch
 from flask import Flask, render_template_string
 
+from tessera.engines.expressions import ExpressionErrors, check, parse
+from tessera.engines.messages import Listing, Phrase
 from tessera.platform import i18n
 from tessera.platform.models import User
 from tests.conftest import Web
+from tests.engines.expressions.conftest import SCHEMA
+from tests.engines.expressions.test_error_words import ENGLISH as FORMULA_ENGLISH
+
+#: more formulas with errors, beyond those whose English sentence is pinned
+FORMULA_MORE = [
+    "(" * 60 + "1" + ")" * 60, "_x + 1", "[ ]", "amount.", "amount(1)", "x IN 1", "", "1 )",
+    "x IN (1 2", "amount.name", "-close_date", "NOT amount", "owner < owner",
+    "close_date * 2", "amount + created_at", "DATEADD(1, 2, \"days\")", "SUM(amount)",
+    "SUM(line_items)", "COUNTIF(amount, TRUE)", "COUNTIF(line_items, quantity)", "MAXOF(tags.name)",
+    "account.deals.line_items.subtotal", "CONCAT()", "ROUND(amount, 1, 2, 3)",
+    "DATEDIFF(close_date, close_date) * DATEDIFF(close_date, close_date)",
+    "1 / DATEDIFF(close_date, close_date)", "DATEDIFF(close_date, close_date) + 1",
+    'SWITCH(amount, "a", 1)', "labels & \"x\"", 'STARTSWITH(labels, "v")', "1 $ 2",
+    "WORKDAY(close_date, 1)", 'REGEXMATCH(name, "a")', "[State] = 1",
+]  # fmt: skip
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -160,3 +177,53 @@ def test_dates_follow_the_users_locale_and_time_zone(
             "{{ m|datetimeformat('medium') }} {{ 1234567.5|decimalformat }}", m=moment
         )
     assert text.startswith("2026年3月2日 07:30:00") and "1,234,567.5" in text
+
+
+def _templates(value: object) -> set[str]:
+    """Every template of a phrase (or a listing of them), its nested parts included."""
+    if isinstance(value, Phrase):
+        return {value.template}.union(*(_templates(v) for v in value.params.values()))
+    if isinstance(value, Listing):
+        return set().union(*(_templates(v) for v in value))
+    return set()
+
+
+def test_every_part_of_a_formula_error_has_a_chinese_translation() -> None:
+    """Not only every marked template: every template a formula error is really made of (a
+    part built from an unmarked string would stay English in a Chinese sentence)."""
+    chinese = _catalogue("zh_CN")
+    used: set[str] = set()
+    for source in [*FORMULA_ENGLISH, *FORMULA_MORE]:
+        for sql in (False, True):
+            try:
+                check(parse(source, schema=SCHEMA, entity="deal"), SCHEMA, "deal", need_sql=sql)
+            except ExpressionErrors as errors:
+                for error in errors.errors:
+                    used |= _templates(error.phrase)
+                    english, zh = i18n.error_text(error, "en"), i18n.error_text(error, "zh-CN")
+                    assert english == error.message
+                    assert zh != english and re.search(r"[\u4e00-\u9fff]", zh), zh
+    assert len(used) > 60
+    assert sorted(t for t in used if not chinese.get(t)) == []
+
+
+def test_the_parts_of_a_sentence_are_translated_before_it_is_filled() -> None:
+    name = Phrase("`%(code)s`", code="qty")
+    subject = Phrase("%(what)s is %(type)s", what=name, type=Phrase("a number"))
+    other = Phrase("the text %(text)s", text=Phrase('"%(text)s"', text="many"))
+    template = "%(subject)s; it cannot be compared with %(other)s"
+    sentence = Phrase(template, subject=subject, other=other)
+    assert str(sentence) == '`qty` is a number; it cannot be compared with the text "many"'
+    assert i18n.error_text(sentence, "zh-CN") == "“qty”是数字；不能与文本“many”比较"
+    assert i18n.error_text(sentence, "en") == str(sentence)
+    kinds = Listing([Phrase("a date"), Phrase("a number")])
+    results = Phrase(
+        "the results of %(name)s must have one type; they are %(kinds)s", name="IF", kinds=kinds
+    )
+    assert str(results) == "the results of IF must have one type; they are a date, a number"
+    assert i18n.error_text(results, "zh-CN") == (
+        "IF 的各个结果必须是同一种类型，现在分别是日期、数字"
+    )
+    # a translation that does not fit its params falls back to the English sentence
+    broken = Phrase("%(subject)s; only numbers can be negated", other=subject)
+    assert i18n.error_text(broken, "zh-CN") == str(broken)

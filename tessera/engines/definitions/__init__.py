@@ -11,6 +11,7 @@ from __future__ import annotations
 from tessera.engines.definitions.autonumber import format_number, next_number, period_key
 from tessera.engines.definitions.diff import Change, diff, key_changes
 from tessera.engines.definitions.errors import DefinitionError, InvalidDefinition
+from tessera.engines.definitions.fields.base import humanise
 from tessera.engines.definitions.format import FORMAT, FormatError, upgrade
 from tessera.engines.definitions.live_schema import (
     DestructiveChangeRefused,
@@ -45,6 +46,7 @@ __all__ = [
     "compile_app",
     "diff",
     "format_number",
+    "humanise",
     "key_changes",
     "next_number",
     "period_key",

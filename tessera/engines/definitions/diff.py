@@ -10,6 +10,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tessera.engines.definitions.fields.base import humanise
+
 Doc = Mapping[str, Any]
 
 #: kinds that change tables; the rest are display-only changes
@@ -30,10 +32,11 @@ class Change:
 
 
 def _label(item: Mapping[str, Any]) -> str:
-    label = item.get("label", item.get("key", "?"))
+    """The English label of an app, entity, field or view, quoted; its key as words without."""
+    label = item.get("label")
     if isinstance(label, dict):
-        label = label.get("en") or next(iter(label.values()), item.get("key"))
-    return f"“{label}”"
+        label = label.get("en") or next(iter(label.values()), None)
+    return f"“{label or humanise(str(item.get('key', '?')))}”"
 
 
 def _by_key(items: Any) -> dict[str, Mapping[str, Any]]:

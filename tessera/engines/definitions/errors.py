@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 PathElement = str | int
 
@@ -22,11 +23,17 @@ class DefinitionError:
 
     ``path`` is the list form (keys and indexes from the document root), ``message`` is meant
     for the person editing the app, ``code`` is a stable identifier for tests and UIs.
+
+    An error that wraps a formula's keeps the formula error's words as ``template`` and
+    ``params`` (see :mod:`tessera.engines.messages`), so the builder shows it in the builder's
+    language; other errors have no template and are shown as ``message`` says.
     """
 
     path: tuple[PathElement, ...]
     message: str
     code: str
+    template: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
     @property
     def json_path(self) -> str:

@@ -16,6 +16,8 @@ from tessera.engines import expressions as ex
 from tessera.engines.definitions.errors import DefinitionError, PathElement
 from tessera.engines.definitions.expression_schema import to_expr_schema
 from tessera.engines.definitions.model import AppModel, build_model
+from tessera.engines.expressions.types import phrase
+from tessera.engines.messages import Phrase, _l
 
 V = ex.ValueType
 Doc = Mapping[str, Any]
@@ -35,8 +37,25 @@ ALWAYS_FITS = frozenset({V.NULL, V.ANY})
 YES_NO = frozenset({V.BOOLEAN})
 
 
-Expected = tuple[frozenset[V], str] | None  # accepted kinds and how to say what is needed
-CONDITION: Expected = (YES_NO, "a condition must give yes or no")
+#: the words of a formula's declared ``result`` (the builder's names of those types)
+RESULT_WORDS = {
+    "number": _l("number"),
+    "decimal": _l("decimal"),
+    "currency": _l("currency"),
+    "text": _l("text"),
+    "boolean": _l("boolean"),
+    "date": _l("date"),
+    "datetime": _l("datetime"),
+}
+
+
+def result_word(result: str) -> Phrase | str:
+    """A declared ``result`` in words (an unknown one as it is written)."""
+    return Phrase(RESULT_WORDS[result]) if result in RESULT_WORDS else result
+
+
+Expected = tuple[frozenset[V], Phrase] | None  # accepted kinds and how to say what is needed
+CONDITION: Expected = (YES_NO, Phrase(_l("a condition must give yes or no")))
 
 
 def _located(entity_index: int, entity: Doc) -> Iterator[tuple[Path, str, Expected, bool]]:
@@ -45,7 +64,10 @@ def _located(entity_index: int, entity: Doc) -> Iterator[tuple[Path, str, Expect
     for j, f in enumerate(entity["fields"]):
         if f["type"] == "formula":
             result = f.get("result", "number")
-            expected = (RESULT_ACCEPTS[result], f"the field's result is declared as {result}")
+            declared = Phrase(
+                _l("the field's result is declared as %(result)s"), result=result_word(result)
+            )
+            expected = (RESULT_ACCEPTS[result], declared)
             yield (*base, "fields", j, "formula"), f["formula"], expected, False
         default = f.get("default")
         if isinstance(default, dict) and isinstance(default.get("formula"), str):
@@ -68,7 +90,7 @@ def _located(entity_index: int, entity: Doc) -> Iterator[tuple[Path, str, Expect
 
 def _check_one(
     schema: ex.ExprSchema, entity: str, source: str, expected: Expected, sql: bool
-) -> list[tuple[str, str]]:
+) -> list[tuple[str, Phrase]]:
     """Problems of one expression as (code, message) pairs; [] when it is fine."""
     try:
         checked = ex.check(
@@ -76,12 +98,28 @@ def _check_one(
         )
     except ex.ExpressionErrors as errors:
         return [
-            (f"formula_{e.code}", f"{e.message} (at character {e.start + 1})")
+            (
+                f"formula_{e.code}",
+                Phrase(
+                    _l("%(problem)s (at character %(position)s)"),
+                    problem=e.phrase,
+                    position=e.start + 1,
+                ),
+            )
             for e in errors.errors
         ]
     if expected is not None and checked.type.kind not in expected[0] | ALWAYS_FITS:
-        return [("formula_type", f"this gives {checked.type}, but {expected[1]}")]
+        gives = Phrase(
+            _l("this gives %(type)s, but %(expected)s"),
+            type=phrase(checked.type),
+            expected=expected[1],
+        )
+        return [("formula_type", gives)]
     return []
+
+
+def _error(path: Path, code: str, message: Phrase) -> DefinitionError:
+    return DefinitionError(path, str(message), code, message.template, message.params)
 
 
 def expression_errors(doc: Doc) -> list[DefinitionError]:
@@ -92,12 +130,12 @@ def expression_errors(doc: Doc) -> list[DefinitionError]:
     for i, entity in enumerate(doc["entities"]):
         for path, source, expected, sql in _located(i, entity):
             for code, message in _check_one(schema, entity["key"], source, expected, sql):
-                errors.append(DefinitionError(path, message, code))
+                errors.append(_error(path, code, message))
     for i, role in enumerate(doc.get("roles", ())):  # formula record scopes run in SQL
         for key, rights in (role.get("entities") or {}).items():
             for action, scope in rights.items():
                 if isinstance(scope, Mapping) and "formula" in scope:
                     where: Path = ("roles", i, "entities", key, action, "formula")
                     for code, message in _check_one(schema, key, scope["formula"], CONDITION, True):
-                        errors.append(DefinitionError(where, message, code))
+                        errors.append(_error(where, code, message))
     return errors

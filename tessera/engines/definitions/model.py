@@ -20,7 +20,7 @@ from typing import Any
 from tessera.engines.definitions import naming
 from tessera.engines.definitions.errors import InvalidDefinition
 from tessera.engines.definitions.fields import FIELD_TYPES, FieldType
-from tessera.engines.definitions.fields.base import pick_label
+from tessera.engines.definitions.fields.base import humanise, pick_label
 from tessera.engines.definitions.fields.computed import Stored
 from tessera.engines.definitions.format import upgrade
 from tessera.engines.definitions.validate import validate
@@ -30,16 +30,18 @@ _NOT_STORAGE = {"key", "label", "help", "required", "unique", "index", "read_onl
 
 
 def labels_of(label: Any) -> Mapping[str, str]:
-    """A label as ``{locale: text}``; a plain string is stored under ``""`` (any locale)."""
+    """A label as ``{locale: text}``; a plain string is stored under ``""`` (any locale), no
+    label at all is ``{}`` (the labels the definition gives, nothing made up)."""
     if isinstance(label, str):
         return MappingProxyType({"": label})
     return MappingProxyType(dict(label or {}))
 
 
-def _label(labels: Mapping[str, str], locale: str, fallback: str) -> str:
+def _label(labels: Mapping[str, str], locale: str, key: str) -> str:
+    """The label in ``locale``; without one, the key read as words (:func:`humanise`)."""
     if "" in labels:
         return labels[""]
-    return pick_label(dict(labels), locale, fallback)
+    return pick_label(dict(labels), locale, humanise(key))
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,7 @@ def build_model(upgraded: Mapping[str, Any]) -> AppModel:
                 entity=e["key"],
                 key=f["key"],
                 type=f["type"],
-                labels=labels_of(f.get("label", f["key"])),
+                labels=labels_of(f.get("label")),
                 spec=_freeze(resolve_stored(find, e["key"], f, depth=0)),
             )
             for f in e["fields"]
@@ -188,7 +190,7 @@ def build_model(upgraded: Mapping[str, Any]) -> AppModel:
             EntityModel(
                 app=upgraded["key"],
                 key=e["key"],
-                labels=labels_of(e.get("label", e["key"])),
+                labels=labels_of(e.get("label")),
                 fields=fields,
                 title=e.get("title"),
                 child=bool(e.get("child")),

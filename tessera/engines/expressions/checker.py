@@ -3,38 +3,56 @@
 It turns an :class:`Expression` into a tree of :class:`Typed` nodes that the back ends compile
 from, and collects every problem it can find in one pass (an unknown field does not hide a type
 error elsewhere).  Messages name the field and the types in the words the builder uses.
+
+Each message is a :class:`~tessera.engines.messages.Phrase` built from phrases: what an operand
+is (:func:`subject`, “`amount` is a number”), the other operand (:func:`obj`), type names
+(:func:`.types.phrase`), quoted names (:func:`.errors.code`).  ``str()`` of it is the English
+sentence; the platform translates every part, so a Chinese builder reads it all in Chinese.
 """
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
+
+from tessera.engines.messages import Listing, Phrase, _l
 
 from . import ast
 from . import types as T
-from .errors import ExpressionError, ExpressionErrors
+from .errors import ExpressionError, ExpressionErrors, code
 from .expression import Expression
 from .names import Segment, Step, resolve, target_of
-from .registry import DIALECTS, REGISTRY, Function
+from .registry import DIALECTS, REGISTRY, Function, unknown_function
 from .schema import EntitySpec, ExprSchema, Relation
 from .schema import ValueType as V
 
 ARITHMETIC = {"+", "-", "*", "/"}
 COMPARISON = {"=", "<>", "<", "<=", ">", ">="}
-_VERB = {"+": "added to", "-": "subtracted from", "*": "multiplied by", "/": "divided by"}
-_PARAM_WORDS = {
-    "number": "a number",
-    "text": "a text",
-    "textset": "a text or a multiple choice",
-    "cond": "a condition (yes/no)",
-    "date": "a date",
-    "datetime": "a date and time",
-    "scalar": "a single value",
-    "list": "a list of related values (like `line_items.subtotal`)",
-    "records": "related records (like `line_items`)",
-    "any": "a value",
+#: what cannot be done with an operand, by operator (``hint`` may add how to do it instead)
+_CANNOT = {
+    "+": _l("%(subject)s; it cannot be added to %(other)s%(hint)s"),
+    "-": _l("%(subject)s; it cannot be subtracted from %(other)s%(hint)s"),
+    "*": _l("%(subject)s; it cannot be multiplied by %(other)s%(hint)s"),
+    "/": _l("%(subject)s; it cannot be divided by %(other)s%(hint)s"),
 }
-_ORDINAL = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth"]
+_PARAM_WORDS = {
+    "number": _l("a number"),
+    "text": _l("a text"),
+    "textset": _l("a text or a multiple choice"),
+    "cond": _l("a condition (yes/no)"),
+    "date": _l("a date"),
+    "datetime": _l("a date and time"),
+    "scalar": _l("a single value"),
+    "list": _l("a list of related values (like `line_items.subtotal`)"),
+    "records": _l("related records (like `line_items`)"),
+    "any": _l("a value"),
+    "digits": _l("digits"),
+    "unit": _l("unit"),
+}
+#: the ordinal of an argument (“the *third* argument of DATEADD”)
+_ORDINAL = [
+    _l("first"), _l("second"), _l("third"), _l("fourth"),
+    _l("fifth"), _l("sixth"), _l("seventh"), _l("eighth"),
+]  # fmt: skip
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,23 +82,72 @@ class CheckedExpression:
         return self.root.type
 
 
-def subject(t: Typed) -> str:
+def literal(text: str) -> Phrase:
+    """A text written in the formula: "won" (“won” in Chinese)."""
+    return Phrase(_l('"%(text)s"'), text=text)
+
+
+def subject(t: Typed) -> Phrase:
     """How a message names an operand: the field, the literal, or its type."""
     n = t.node
     if isinstance(n, ast.Field):
-        return f"`{'.'.join(n.path)}` is {T.describe(t.type)}"
+        return Phrase(
+            _l("%(what)s is %(type)s"), what=code(".".join(n.path)), type=T.phrase(t.type)
+        )
     if isinstance(n, ast.Literal) and isinstance(n.value, str):
-        return f'"{n.value}" is {T.describe(t.type)}'
-    return f"this is {T.describe(t.type)}"
+        return Phrase(_l("%(what)s is %(type)s"), what=literal(n.value), type=T.phrase(t.type))
+    return Phrase(_l("this is %(type)s"), type=T.phrase(t.type))
 
 
-def obj(t: Typed) -> str:
+def obj(t: Typed) -> Phrase:
+    """How a message names the other operand."""
     n = t.node
     if isinstance(n, ast.Literal) and isinstance(n.value, str):
-        return f'the text "{n.value}"'
+        return Phrase(_l("the text %(text)s"), text=literal(n.value))
     if isinstance(n, ast.Field):
-        return f"`{'.'.join(n.path)}`, which is {T.describe(t.type)}"
-    return T.describe(t.type)
+        return Phrase(
+            _l("%(field)s, which is %(type)s"), field=code(".".join(n.path)), type=T.phrase(t.type)
+        )
+    return T.phrase(t.type)
+
+
+def _ordinal(i: int) -> Phrase:
+    return Phrase(_ORDINAL[min(i, len(_ORDINAL) - 1)])
+
+
+def _param_words(kind: str) -> Phrase | str:
+    """What a parameter of ``kind`` needs, in words (``a number``)."""
+    words = _PARAM_WORDS.get(kind)
+    return Phrase(words) if words is not None else kind
+
+
+def _needs(name: str, what: Phrase | str, given: Typed) -> Phrase:
+    """“SUM needs numbers; `tags.name` is a list of texts”."""
+    template = _l("%(name)s needs %(what)s; %(subject)s")
+    return Phrase(template, name=name, what=what, subject=subject(given))
+
+
+def _arguments(fn: Function, required: int, variadic: bool, given: int) -> Phrase:
+    """“ROUND takes 1 to 2 arguments (ROUND(number, digits?)); it was given 4”."""
+    most = len(fn.params)
+    if variadic:
+        return Phrase(
+            _l("%(name)s takes %(least)s or more arguments (%(signature)s); "
+               "it was given %(given)s"),
+            name=fn.name, least=required, signature=fn.signature, given=given,
+        )  # fmt: skip
+    if most > required:
+        return Phrase(
+            _l("%(name)s takes %(least)s to %(most)s arguments (%(signature)s); "
+               "it was given %(given)s"),
+            name=fn.name, least=required, most=most, signature=fn.signature, given=given,
+        )  # fmt: skip
+    template = (
+        _l("%(name)s takes %(count)s argument (%(signature)s); it was given %(given)s")
+        if most == 1
+        else _l("%(name)s takes %(count)s arguments (%(signature)s); it was given %(given)s")
+    )
+    return Phrase(template, name=fn.name, count=required, signature=fn.signature, given=given)
 
 
 class _Checker:
@@ -92,14 +159,28 @@ class _Checker:
         self.needs_loader = False
         self.count = 0
 
-    def err(self, node: ast.Node, message: str, code: str = "type") -> None:
-        self.errors.append(ExpressionError(code, message, node.start, node.end))
+    def err(self, node: ast.Node, message: Phrase, code: str = "type") -> None:
+        self.errors.append(ExpressionError.of(code, message, node.start, node.end))
+
+    def cannot_compare(self, node: ast.Node, left: Typed, right: Typed) -> None:
+        self.err(
+            node,
+            Phrase(
+                _l("%(subject)s; it cannot be compared with %(other)s"),
+                subject=subject(left),
+                other=obj(right),
+            ),
+        )
 
     def visit(self, node: ast.Node, scope: EntitySpec, allow_list: bool = False) -> Typed:
         self.count += 1
         out = self._visit(node, scope)
         if out.type.kind is V.LIST and not allow_list:
-            self.err(node, f"{subject(out)}; use it inside SUM, AVG, COUNT, MAXOF or MINOF", "list")
+            message = Phrase(
+                _l("%(subject)s; use it inside SUM, AVG, COUNT, MAXOF or MINOF"),
+                subject=subject(out),
+            )
+            self.err(node, message, "list")
             return Typed(node, T.ANY, out.args, out.steps, out.fn, scope)
         return out
 
@@ -122,7 +203,12 @@ class _Checker:
             arg = self.visit(node.operand, scope)
             if node.op == "-":
                 if not T.numeric(arg.type):
-                    self.err(node, f"{subject(arg)}; only numbers can be negated")
+                    self.err(
+                        node,
+                        Phrase(
+                            _l("%(subject)s; only numbers can be negated"), subject=subject(arg)
+                        ),
+                    )
                 return Typed(
                     node,
                     arg.type if T.numeric(arg.type) and not T.is_null(arg.type) else T.NUMBER,
@@ -138,7 +224,7 @@ class _Checker:
             items = [self.visit(i, scope) for i in node.items]
             for item in items:
                 if not T.comparable(arg.type, item.type):
-                    self.err(item.node, f"{subject(arg)}; it cannot be compared with {obj(item)}")
+                    self.cannot_compare(item.node, arg, item)
                 self.option(arg, item)
             return Typed(node, T.BOOLEAN, (arg, *items), scope=scope)
         if isinstance(node, ast.Call):
@@ -153,7 +239,8 @@ class _Checker:
             return Typed(node, T.ANY, scope=scope)
         many = [s for s in steps if s.to_many]
         if len(many) > 1:
-            self.err(node, "a path may go through only one list of related records", "path")
+            message = Phrase(_l("a path may go through only one list of related records"))
+            self.err(node, message, "path")
             return Typed(node, T.ANY, scope=scope)
         if len(steps) > 1:
             self.needs_loader = True
@@ -180,7 +267,10 @@ class _Checker:
 
     def condition(self, arg: Typed, where: str) -> None:
         if arg.type.kind not in (V.BOOLEAN, V.NULL, V.ANY):
-            self.err(arg.node, f"{where} needs yes/no values; {subject(arg)}")
+            message = Phrase(
+                _l("%(name)s needs yes/no values; %(subject)s"), name=where, subject=subject(arg)
+            )
+            self.err(arg.node, message)
 
     def option(self, left: Typed, right: Typed) -> None:
         """`stage = "wonn"`: a text literal compared with a choice must be one of its options."""
@@ -193,12 +283,13 @@ class _Checker:
                 and isinstance(lit.value, str)
                 and lit.value not in a.type.options
             ):
-                opts = ", ".join(f'"{o}"' for o in a.type.options)
-                self.err(
-                    lit,
-                    f'{subject(a)} with the options {opts}; "{lit.value}" is not one of them',
-                    "option",
+                message = Phrase(
+                    _l("%(subject)s with the options %(options)s; %(text)s is not one of them"),
+                    subject=subject(a),
+                    options=Listing(literal(o) for o in a.type.options),
+                    text=literal(lit.value),
                 )
+                self.err(lit, message, "option")
 
     def binary(self, node: ast.Binary, scope: EntitySpec) -> Typed:
         left, right = self.visit(node.left, scope), self.visit(node.right, scope)
@@ -211,15 +302,22 @@ class _Checker:
         if op == "&":
             for a in args:
                 if a.type.kind not in T.SCALARS and not T.is_null(a.type):
-                    self.err(a.node, f"{subject(a)}; only single values can be joined with &")
+                    message = Phrase(
+                        _l("%(subject)s; only single values can be joined with &"),
+                        subject=subject(a),
+                    )
+                    self.err(a.node, message)
             return Typed(node, T.TEXT, args, scope=scope)
         if op in COMPARISON:
             if not T.comparable(lt, rt):
-                self.err(node, f"{subject(left)}; it cannot be compared with {obj(right)}")
+                self.cannot_compare(node, left, right)
             elif op not in ("=", "<>") and (
                 lt.kind in T.IDS | {V.BOOLEAN} or rt.kind in T.IDS | {V.BOOLEAN}
             ):
-                self.err(node, f"{subject(left)}; it can be compared only with = and <>")
+                message = Phrase(
+                    _l("%(subject)s; it can be compared only with = and <>"), subject=subject(left)
+                )
+                self.err(node, message)
             self.option(left, right)
             return Typed(node, T.BOOLEAN, args, scope=scope)
         # arithmetic
@@ -229,30 +327,35 @@ class _Checker:
             if op in ("*", "/") and V.DURATION in (lt.kind, rt.kind):
                 if lt.kind is V.DURATION and rt.kind is V.DURATION:
                     if op == "*":
-                        self.err(node, "two durations cannot be multiplied")
+                        self.err(node, Phrase(_l("two durations cannot be multiplied")))
                     return Typed(node, T.NUMBER, args, scope=scope)
                 if rt.kind is V.DURATION and op == "/":
-                    self.err(node, f"{subject(left)}; it cannot be divided by a duration")
+                    message = Phrase(
+                        _l("%(subject)s; it cannot be divided by a duration"), subject=subject(left)
+                    )
+                    self.err(node, message)
                 return Typed(node, T.DURATION, args, scope=scope)
             if (
                 op in ("+", "-")
                 and (lt.kind is V.DURATION) != (rt.kind is V.DURATION)
                 and not (T.is_null(lt) or T.is_null(rt))
             ):
-                self.err(node, f"{subject(left)}; it cannot be {_VERB[op]} {obj(right)}")
+                message = Phrase(_CANNOT[op], subject=subject(left), other=obj(right), hint="")
+                self.err(node, message)
             return Typed(node, T.arithmetic_result(lt, rt), args, scope=scope)
         bad, other = (left, right) if not T.numeric(lt) else (right, left)
-        hint = "; use DATEADD or DATEDIFF for dates" if bad.type.kind in T.TEMPORAL else ""
-        hint = "; use & to join texts" if op == "+" and bad.type.kind in T.TEXTUAL else hint
-        self.err(node, f"{subject(bad)}; it cannot be {_VERB[op]} {obj(other)}{hint}")
+        hint: Phrase | str = ""
+        if op == "+" and bad.type.kind in T.TEXTUAL:
+            hint = Phrase(_l("; use & to join texts"))
+        elif bad.type.kind in T.TEMPORAL:
+            hint = Phrase(_l("; use DATEADD or DATEDIFF for dates"))
+        self.err(node, Phrase(_CANNOT[op], subject=subject(bad), other=obj(other), hint=hint))
         return Typed(node, T.NUMBER, args, scope=scope)
 
     def call(self, node: ast.Call, scope: EntitySpec) -> Typed:
         fn = REGISTRY.get(node.name)
         if fn is None:
-            close = difflib.get_close_matches(node.name, list(REGISTRY), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
-            self.err(node, f"there is no function {node.name}{hint}", "unknown_function")
+            self.err(node, unknown_function(node.name), "unknown_function")
             for a in node.args:
                 self.visit(a, scope)
             return Typed(node, T.ANY, scope=scope)
@@ -261,23 +364,16 @@ class _Checker:
         variadic = bool(params) and params[-1].endswith("*")
         n = len(node.args)
         if n < required or (not variadic and n > len(params)):
-            most = "or more" if variadic else f"to {len(params)}" if len(params) > required else ""
-            count = f"{required} {most}".strip() if most else str(required)
-            self.err(
-                node,
-                f"{fn.name} takes {count} argument{'s' if len(params) != 1 else ''} "
-                f"({fn.signature}); it was given {n}",
-                "arguments",
-            )
+            self.err(node, _arguments(fn, required, variadic, n), "arguments")
         refused = sorted(d for d in self.dialects if not fn.runs_in_sql(d))
         if self.need_sql and refused:
-            missing = ", ".join(refused)
-            self.err(
-                node,
-                f"{fn.name} cannot run in the database on {missing}, "
-                "so it cannot be used in filters or measures",
-                "no_sql",
-            )
+            message = Phrase(
+                _l("%(name)s cannot run in the database on %(dialects)s, "
+                   "so it cannot be used in filters or measures"),
+                name=fn.name,
+                dialects=Listing(refused),
+            )  # fmt: skip
+            self.err(node, message, "no_sql")
         if fn.kind == "aggregate":
             return self.aggregate(fn, node, scope)
         args: list[Typed] = []
@@ -303,14 +399,17 @@ class _Checker:
                 vals = [*args[2::2], *([args[-1]] if len(args) % 2 == 0 else [])]
                 for case in args[1::2][: (len(args) - 1) // 2]:
                     if args and not T.comparable(args[0].type, case.type):
-                        self.err(
-                            case.node, f"{subject(args[0])}; it cannot be compared with {obj(case)}"
-                        )
+                        self.cannot_compare(case.node, args[0], case)
             if vals and T.unify([v.type for v in vals]) is None:
-                kinds = ", ".join(
-                    sorted({T.describe(v.type) for v in vals if not T.is_null(v.type)})
+                named = {
+                    T.describe(v.type): T.phrase(v.type) for v in vals if not T.is_null(v.type)
+                }
+                message = Phrase(
+                    _l("the results of %(name)s must have one type; they are %(kinds)s"),
+                    name=fn.name,
+                    kinds=Listing(named[k] for k in sorted(named)),
                 )
-                self.err(node, f"the results of {fn.name} must have one type; they are {kinds}")
+                self.err(node, message)
         result = fn.result_type([a.type for a in args]) if n >= required else T.ANY
         return Typed(node, result, tuple(args), fn=fn, scope=scope)
 
@@ -321,16 +420,18 @@ class _Checker:
             str(val).lower() if isinstance(val, str | int) and not isinstance(val, bool) else None
         )
         if text not in choices:
-            shown = (
-                ", ".join(f'"{c}"' for c in choices)
+            shown: Phrase | Listing = (
+                Listing(literal(c) for c in choices)
                 if not choices[0].isdigit()
-                else f"{choices[0]} to {choices[-1]}"
+                else Phrase(_l("%(low)s to %(high)s"), low=choices[0], high=choices[-1])
             )
-            self.err(
-                a,
-                f"the {_ORDINAL[i]} argument of {fn.name} must be written as one of {shown}",
-                "choice",
+            message = Phrase(
+                _l("the %(ordinal)s argument of %(name)s must be written as one of %(choices)s"),
+                ordinal=_ordinal(i),
+                name=fn.name,
+                choices=shown,
             )
+            self.err(a, message, "choice")
             text = choices[0]
         return Typed(a, T.Type(V.TEXT, options=(text or choices[0],)), scope=scope)
 
@@ -348,11 +449,14 @@ class _Checker:
             or (kind == "scalar" and k in T.SCALARS)
         )
         if not ok:
-            self.err(
-                t.node,
-                f"{fn.name} needs {_PARAM_WORDS.get(kind, kind)} "
-                f"as its {_ORDINAL[min(i, 7)]} argument; {subject(t)}",
+            message = Phrase(
+                _l("%(name)s needs %(kind)s as its %(ordinal)s argument; %(subject)s"),
+                name=fn.name,
+                kind=_param_words(kind),
+                ordinal=_ordinal(i),
+                subject=subject(t),
             )
+            self.err(t.node, message)
 
     def aggregate(self, fn: Function, node: ast.Call, scope: EntitySpec) -> Typed:
         if not node.args:
@@ -361,27 +465,25 @@ class _Checker:
         ct = coll.type
         if ct.kind is not V.LIST:
             if not T.is_null(ct):
-                self.err(
-                    coll.node, f"{fn.name} needs {_PARAM_WORDS[fn.params[0]]}; {subject(coll)}"
-                )
+                self.err(coll.node, _needs(fn.name, _param_words(fn.params[0]), coll))
             return Typed(node, T.ANY, (coll,), fn=fn, scope=scope)
         item = ct.item or T.ANY
         if fn.params[0] == "records" and fn.name == "COUNTIF" and item.kind is not V.RECORD:
-            self.err(
-                coll.node, f"COUNTIF needs related records (like `line_items`); {subject(coll)}"
-            )
+            self.err(coll.node, _needs("COUNTIF", _param_words("records"), coll))
         if fn.params[0] == "list":
             if item.kind is V.RECORD:
                 path = ".".join(coll.node.path) if isinstance(coll.node, ast.Field) else "items"
-                self.err(
-                    coll.node,
-                    f"{fn.name} needs values of the related records; "
-                    f"name a field, like `{path}.amount`",
-                )
+                message = Phrase(
+                    _l("%(name)s needs values of the related records; "
+                       "name a field, like %(example)s"),
+                    name=fn.name,
+                    example=code(f"{path}.amount"),
+                )  # fmt: skip
+                self.err(coll.node, message)
             elif fn.name in ("SUM", "AVG") and item.kind not in T.NUMERIC:
-                self.err(coll.node, f"{fn.name} needs numbers; {subject(coll)}")
+                self.err(coll.node, _needs(fn.name, Phrase(_l("numbers")), coll))
             elif fn.name in ("MAXOF", "MINOF") and item.kind not in T.NUMERIC | T.TEMPORAL:
-                self.err(coll.node, f"{fn.name} needs numbers or dates; {subject(coll)}")
+                self.err(coll.node, _needs(fn.name, Phrase(_l("numbers or dates")), coll))
         args = [coll]
         if fn.name == "COUNTIF" and len(node.args) > 1 and ct.entity:
             inner = self.schema.entities[ct.entity]
@@ -407,9 +509,8 @@ def check(
     rejects functions that the target ``dialect`` (default: every supported one) cannot run.
     """
     if entity not in schema.entities:
-        raise ExpressionErrors(
-            [ExpressionError("unknown_entity", f"there is no entity `{entity}`", 0, 0)], expr.source
-        )
+        message = Phrase(_l("there is no entity %(entity)s"), entity=code(entity))
+        raise ExpressionErrors([ExpressionError.of("unknown_entity", message)], expr.source)
     if dialect is not None and dialect not in DIALECTS:
         raise ValueError(f"unknown SQL dialect {dialect!r}; expected one of {sorted(DIALECTS)}")
     checker = _Checker(schema, need_sql, dialect)

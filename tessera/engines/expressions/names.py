@@ -13,7 +13,9 @@ import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from .errors import ExpressionError
+from tessera.engines.messages import Listing, Phrase, _l
+
+from .errors import ExpressionError, code
 from .schema import EntitySpec, ExprSchema, FieldSpec, Relation, ValueType
 
 TO_MANY = frozenset({Relation.CHILDREN, Relation.REVERSE, Relation.MULTI_LINK})
@@ -65,10 +67,11 @@ def _matches(entity: EntitySpec, seg: Segment) -> list[FieldSpec]:
 
 
 def _names(entity: EntitySpec) -> list[str]:
+    """Keys and labels to suggest, each once (a label may be spelled like a key)."""
     out = list(entity.fields)
     for fs in entity.fields.values():
         out.extend(fs.labels.values())
-    return out
+    return list(dict.fromkeys(out))
 
 
 def resolve(
@@ -79,38 +82,39 @@ def resolve(
     current: EntitySpec | None = entity
     for i, seg in enumerate(segments):
         if current is None:
-            prev = steps[-1].field.key
-            return steps, [
-                ExpressionError(
-                    "not_a_link",
-                    f"`{prev}` is not a link to other records, so it has no field `{seg.text}`",
-                    seg.start,
-                    seg.end,
-                )
-            ]
+            message = Phrase(
+                _l("%(field)s is not a link to other records, so it has no field %(name)s"),
+                field=code(steps[-1].field.key),
+                name=code(seg.text),
+            )
+            return steps, [ExpressionError.of("not_a_link", message, seg.start, seg.end)]
         found = _matches(current, seg)
         if not found:
             close = difflib.get_close_matches(seg.text, _names(current), n=3)
-            hint = f"; did you mean {', '.join(f'`{c}`' for c in close)}?" if close else ""
-            return steps, [
-                ExpressionError(
-                    "unknown_field",
-                    f"`{current.key}` has no field `{seg.text}`{hint}",
-                    seg.start,
-                    seg.end,
+            message = (
+                Phrase(
+                    _l("%(entity)s has no field %(name)s; did you mean %(names)s?"),
+                    entity=code(current.key),
+                    name=code(seg.text),
+                    names=Listing(code(c) for c in close),
                 )
-            ]
+                if close
+                else Phrase(
+                    _l("%(entity)s has no field %(name)s"),
+                    entity=code(current.key),
+                    name=code(seg.text),
+                )
+            )
+            return steps, [ExpressionError.of("unknown_field", message, seg.start, seg.end)]
         if len(found) > 1:
-            keys = ", ".join(f"`{f.key}`" for f in found)
-            return steps, [
-                ExpressionError(
-                    "ambiguous_field",
-                    f"[{seg.text}] could mean several fields of `{current.key}`: {keys}; "
-                    "use the field key instead",
-                    seg.start,
-                    seg.end,
-                )
-            ]
+            message = Phrase(
+                _l("[%(name)s] could mean several fields of %(entity)s: %(keys)s; "
+                   "use the field key instead"),
+                name=seg.text,
+                entity=code(current.key),
+                keys=Listing(code(f.key) for f in found),
+            )  # fmt: skip
+            return steps, [ExpressionError.of("ambiguous_field", message, seg.start, seg.end)]
         fs = found[0]
         steps.append(Step(current, fs))
         current = target_of(schema, fs) if i + 1 < len(segments) else None

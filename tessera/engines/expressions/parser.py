@@ -8,16 +8,17 @@ here.  Limits on length, nesting depth and node count bound the work any formula
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from tessera.engines.messages import Phrase, _l
+
 from . import ast
 from . import functions as _functions  # noqa: F401  (fills REGISTRY)
-from .errors import ExpressionError, ExpressionErrors
+from .errors import ExpressionError, ExpressionErrors, code
 from .names import Segment, resolve, target_of
-from .registry import REGISTRY
+from .registry import REGISTRY, unknown_function
 from .schema import EntitySpec, ExprSchema
 
 MAX_SOURCE_LENGTH = 10_000
@@ -47,10 +48,10 @@ class Token:
     end: int
 
 
-def _describe(tok: Token) -> str:
+def _describe(tok: Token) -> Phrase:
     if tok.kind == "end":
-        return "the end of the formula"
-    return f"`{tok.text}`"
+        return Phrase(_l("the end of the formula"))
+    return code(tok.text)
 
 
 def tokenize(source: str) -> list[Token]:
@@ -61,11 +62,12 @@ def tokenize(source: str) -> list[Token]:
         m = _TOKEN.match(source, pos)
         if m is None:
             ch = source[pos]
-            hint = " (unclosed text?)" if ch in "\"'" else ""
-            raise ExpressionErrors(
-                [ExpressionError("syntax", f"unexpected character `{ch}`{hint}", pos, pos + 1)],
-                source,
+            message = (
+                Phrase(_l("unexpected character %(char)s (unclosed text?)"), char=code(ch))
+                if ch in "\"'"
+                else Phrase(_l("unexpected character %(char)s"), char=code(ch))
             )
+            raise ExpressionErrors([ExpressionError.of("syntax", message, pos, pos + 1)], source)
         kind = m.lastgroup or ""
         if kind != "ws":
             text = m.group()
@@ -81,6 +83,10 @@ def tokenize(source: str) -> list[Token]:
 
 def _unescape(body: str) -> str:
     return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), body)
+
+
+def _private_name(name: str) -> Phrase:
+    return Phrase(_l("names may not start with `_` or contain `__`: %(name)s"), name=code(name))
 
 
 @dataclass(frozen=True)
@@ -106,10 +112,10 @@ class _Parser:
     def peek(self) -> Token:
         return self.tokens[min(self.i + 1, len(self.tokens) - 1)]
 
-    def fail(self, message: str, tok: Token | None = None) -> ExpressionErrors:
+    def fail(self, message: Phrase, tok: Token | None = None) -> ExpressionErrors:
         t = tok or self.tok
         return ExpressionErrors(
-            [ExpressionError("syntax", message, t.start, max(t.end, t.start + 1))], self.source
+            [ExpressionError.of("syntax", message, t.start, max(t.end, t.start + 1))], self.source
         )
 
     def advance(self) -> Token:
@@ -117,29 +123,41 @@ class _Parser:
         self.i += 1
         return tok
 
-    def expect(self, text: str, what: str) -> Token:
+    def expect(self, text: str, what: Phrase) -> Token:
         if self.tok.kind == "op" and self.tok.text == text:
             return self.advance()
-        raise self.fail(f"expected {what}, found {_describe(self.tok)}")
+        raise self.fail(
+            Phrase(_l("expected %(what)s, found %(found)s"), what=what, found=_describe(self.tok))
+        )
 
     def count(self) -> None:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise self.fail(f"the formula is too long (more than {MAX_NODES} parts)")
+            raise self.fail(
+                Phrase(_l("the formula is too long (more than %(limit)s parts)"), limit=MAX_NODES)
+            )
 
     # -- grammar --
     def parse(self) -> ast.Node:
         node = self.expr(0)
         if self.tok.kind != "end":
             raise self.fail(
-                f"expected an operator or the end of the formula, found {_describe(self.tok)}"
+                Phrase(
+                    _l("expected an operator or the end of the formula, found %(found)s"),
+                    found=_describe(self.tok),
+                )
             )
         return node
 
     def expr(self, min_prec: int) -> ast.Node:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise self.fail(f"the formula is nested too deeply (more than {MAX_DEPTH} levels)")
+            raise self.fail(
+                Phrase(
+                    _l("the formula is nested too deeply (more than %(limit)s levels)"),
+                    limit=MAX_DEPTH,
+                )
+            )
         left = self.prefix()
         while True:
             tok = self.tok
@@ -161,12 +179,12 @@ class _Parser:
                         break
                     self.advance()
                 self.advance()
-                self.expect("(", "`(` and a list of values after IN")
+                self.expect("(", Phrase(_l("`(` and a list of values after IN")))
                 items = [self.expr(0)]
                 while self.tok.kind == "op" and self.tok.text == ",":
                     self.advance()
                     items.append(self.expr(0))
-                close = self.expect(")", "`,` or `)` in the IN list")
+                close = self.expect(")", Phrase(_l("`,` or `)` in the IN list")))
                 self.count()
                 left = ast.In(left.start, close.end, left, tuple(items), negated)
             else:
@@ -193,9 +211,11 @@ class _Parser:
         if tok.kind == "op" and tok.text == "(":
             self.advance()
             if self.tok.kind == "op" and self.tok.text == ")":
-                raise self.fail("expected an expression inside the parentheses, found `)`")
+                raise self.fail(
+                    Phrase(_l("expected an expression inside the parentheses, found `)`"))
+                )
             inner = self.expr(0)
-            self.expect(")", "`)`")
+            self.expect(")", code(")"))
             return inner
         if tok.kind == "num":
             self.advance()
@@ -220,7 +240,12 @@ class _Parser:
             return self.call(tok)
         if tok.kind in ("name", "bracket"):
             return self.field()
-        raise self.fail(f"expected a value, a field or a function, found {_describe(tok)}")
+        raise self.fail(
+            Phrase(
+                _l("expected a value, a field or a function, found %(found)s"),
+                found=_describe(tok),
+            )
+        )
 
     def call(self, name_tok: Token) -> ast.Node:
         self.check_name(name_tok)
@@ -233,27 +258,23 @@ class _Parser:
             while self.tok.kind == "op" and self.tok.text == ",":
                 self.advance()
                 args.append(self.expr(0))
-        close = self.expect(")", f"`,` or `)` in the arguments of {name_tok.text.upper()}")
+        close = self.expect(
+            ")",
+            Phrase(
+                _l("`,` or `)` in the arguments of %(function)s"), function=name_tok.text.upper()
+            ),
+        )
         return ast.Call(name_tok.start, close.end, name_tok.text.upper(), tuple(args))
 
     def check_name(self, tok: Token) -> None:
         if tok.text.startswith("_") or "__" in tok.text:
-            raise self.fail(f"names may not start with `_` or contain `__`: `{tok.text}`", tok)
+            raise self.fail(_private_name(tok.text), tok)
 
     def check_function(self, tok: Token) -> None:
         if tok.text.upper() not in REGISTRY:
-            close = difflib.get_close_matches(tok.text.upper(), list(REGISTRY), n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            message = unknown_function(tok.text)
             raise ExpressionErrors(
-                [
-                    ExpressionError(
-                        "unknown_function",
-                        f"there is no function {tok.text}{hint}",
-                        tok.start,
-                        tok.end,
-                    )
-                ],
-                self.source,
+                [ExpressionError.of("unknown_function", message, tok.start, tok.end)], self.source
             )
 
     def segment(self) -> Segment:
@@ -261,12 +282,17 @@ class _Parser:
         if tok.kind == "bracket":
             text = tok.text[1:-1].strip()
             if not text:
-                raise self.fail("expected a field name or label inside `[ ]`", tok)
+                raise self.fail(Phrase(_l("expected a field name or label inside `[ ]`")), tok)
             if text.startswith("_") or "__" in text:
-                raise self.fail(f"names may not start with `_` or contain `__`: `{text}`", tok)
+                raise self.fail(_private_name(text), tok)
             return Segment(text, True, tok.start, tok.end)
         if tok.kind != "name":
-            raise self.fail(f"expected a field name after `.`, found {_describe(tok)}", tok)
+            raise self.fail(
+                Phrase(
+                    _l("expected a field name after `.`, found %(found)s"), found=_describe(tok)
+                ),
+                tok,
+            )
         self.check_name(tok)
         return Segment(tok.text, False, tok.start, tok.end)
 
@@ -276,10 +302,14 @@ class _Parser:
             self.advance()
             segments.append(self.segment())
         if self.tok.kind == "op" and self.tok.text == "(":
-            raise self.fail("only function names may be followed by `(`")
+            raise self.fail(Phrase(_l("only function names may be followed by `(`")))
         if self.tok.kind in ("name", "num", "str", "bracket"):
             raise self.fail(
-                f"expected an operator after `{segments[-1].text}`, found {_describe(self.tok)}"
+                Phrase(
+                    _l("expected an operator after %(name)s, found %(found)s"),
+                    name=code(segments[-1].text),
+                    found=_describe(self.tok),
+                )
             )
         return _RawField(
             segments[0].start,
@@ -351,16 +381,13 @@ def parse_ast(
 ) -> ast.Node:
     """Parse ``source``; with a schema, labels become keys and unknown fields are errors."""
     if len(source) > MAX_SOURCE_LENGTH:
-        raise ExpressionErrors(
-            [
-                ExpressionError(
-                    "too_long", f"the formula is longer than {MAX_SOURCE_LENGTH} characters", 0, 0
-                )
-            ],
-            source,
+        too_long = Phrase(
+            _l("the formula is longer than %(limit)s characters"), limit=MAX_SOURCE_LENGTH
         )
+        raise ExpressionErrors([ExpressionError.of("too_long", too_long)], source)
     if not source.strip():
-        raise ExpressionErrors([ExpressionError("syntax", "the formula is empty", 0, 0)], source)
+        empty = Phrase(_l("the formula is empty"))
+        raise ExpressionErrors([ExpressionError.of("syntax", empty)], source)
     raw = _Parser(source).parse()
     errors: list[ExpressionError] = []
     node = _finish(raw, schema, entity, errors)

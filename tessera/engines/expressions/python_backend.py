@@ -34,7 +34,16 @@ from .context import EvalContext, NoLoader, RecordLoader
 from .errors import EvaluationError
 from .names import Step, target_of
 from .parser import MAX_NODES
-from .registry import MAX_STEPS, PyEnv, as_utc, check_text, local_date, py_text, to_dec
+from .registry import (
+    MAX_STEPS,
+    PyEnv,
+    as_utc,
+    check_text,
+    local_date,
+    py_text,
+    to_dec,
+    too_many_steps,
+)
 from .schema import FieldSpec, Relation
 from .schema import ValueType as V
 
@@ -641,10 +650,6 @@ class _Compiler:
 _ID = FieldSpec("id", V.NUMBER, column="id")  # reads the id of the record a path reached
 
 
-def _too_many_steps() -> EvaluationError:
-    return EvaluationError("too_many_steps", f"the formula took more than {MAX_STEPS} steps")
-
-
 def compile_python(checked: CheckedExpression) -> Evaluator:
     """Compile once; call ``evaluate(record, context, loader=None)`` for each record.
 
@@ -663,7 +668,7 @@ def compile_python(checked: CheckedExpression) -> Evaluator:
         ) -> Any:
             env = PyEnv(context, loader or default_loader, cost)
             if cost > MAX_STEPS:
-                raise _too_many_steps()
+                raise too_many_steps()
             return body(record, env)
 
         return evaluate

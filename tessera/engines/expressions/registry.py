@@ -9,6 +9,7 @@ the machinery they share.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
+
+from tessera.engines.messages import Listing, Phrase, _l
 
 from . import types as T
 from .context import EvalContext, RecordLoader
@@ -31,6 +34,13 @@ MAX_TEXT = 100_000
 SqlExpr = sa.ColumnElement[Any]
 
 
+def too_many_steps() -> EvaluationError:
+    """The refusal of a formula that ran out of its step budget (:data:`MAX_STEPS`)."""
+    return EvaluationError(
+        "too_many_steps", _l("the formula took more than %(limit)s steps"), limit=MAX_STEPS
+    )
+
+
 @dataclass
 class PyEnv:
     """Per-evaluation state of the Python back end: context, loader and the step budget."""
@@ -42,7 +52,7 @@ class PyEnv:
     def spend(self, n: int) -> None:
         self.steps += n
         if self.steps > MAX_STEPS:
-            raise EvaluationError("too_many_steps", f"the formula took more than {MAX_STEPS} steps")
+            raise too_many_steps()
 
 
 @dataclass
@@ -193,6 +203,19 @@ class Function:
 REGISTRY: dict[str, Function] = {}
 
 
+def unknown_function(name: str) -> Phrase:
+    """“there is no function SUMM; did you mean SUM?”: the registered names closest to
+    ``name`` (as written)."""
+    close = difflib.get_close_matches(name.upper(), list(REGISTRY), n=3)
+    if not close:
+        return Phrase(_l("there is no function %(name)s"), name=name)
+    return Phrase(
+        _l("there is no function %(name)s; did you mean %(names)s?"),
+        name=name,
+        names=Listing(close),
+    )
+
+
 def register(fn: Function) -> Function:
     if fn.name in REGISTRY:
         raise ValueError(f"function {fn.name} defined twice")
@@ -258,7 +281,9 @@ def py_text(env: PyEnv, value: Any, t: T.Type) -> str:
 
 def check_text(s: str) -> str:
     if len(s) > MAX_TEXT:
-        raise EvaluationError("text_too_long", f"a text value grew beyond {MAX_TEXT} characters")
+        raise EvaluationError(
+            "text_too_long", _l("a text value grew beyond %(limit)s characters"), limit=MAX_TEXT
+        )
     return s
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tessera.engines.messages import Phrase, _l
+
 from .schema import ValueType as V
 
 
@@ -45,32 +47,57 @@ IDS = frozenset({V.USER, V.DEPARTMENT, V.RECORD})
 SCALARS = NUMERIC | TEXTUAL | TEMPORAL | IDS | {V.BOOLEAN, V.TIME}
 
 _ARTICLE = {
-    V.TEXT: "a text",
-    V.NUMBER: "a number",
-    V.DECIMAL: "a decimal number",
-    V.CURRENCY: "a currency amount",
-    V.BOOLEAN: "a yes/no value",
-    V.DATE: "a date",
-    V.DATETIME: "a date and time",
-    V.TIME: "a time of day",
-    V.DURATION: "a duration",
-    V.SELECT: "a choice",
-    V.MULTISELECT: "a multiple choice",
-    V.USER: "a user",
-    V.DEPARTMENT: "a department",
-    V.RECORD: "a link",
-    V.JSON: "a JSON value",
-    V.LIST: "a list",
-    V.NULL: "blank",
-    V.ANY: "a value",
+    V.TEXT: _l("a text"),
+    V.NUMBER: _l("a number"),
+    V.DECIMAL: _l("a decimal number"),
+    V.CURRENCY: _l("a currency amount"),
+    V.BOOLEAN: _l("a yes/no value"),
+    V.DATE: _l("a date"),
+    V.DATETIME: _l("a date and time"),
+    V.TIME: _l("a time of day"),
+    V.DURATION: _l("a duration"),
+    V.SELECT: _l("a choice"),
+    V.MULTISELECT: _l("a multiple choice"),
+    V.USER: _l("a user"),
+    V.DEPARTMENT: _l("a department"),
+    V.RECORD: _l("a link"),
+    V.JSON: _l("a JSON value"),
+    V.LIST: _l("a list"),
+    V.NULL: _l("blank"),
+    V.ANY: _l("a value"),
+}
+#: a list of values of a kind: each its own phrase, since languages say plurals differently
+_LIST_OF = {
+    V.TEXT: _l("a list of texts"),
+    V.NUMBER: _l("a list of numbers"),
+    V.DECIMAL: _l("a list of decimal numbers"),
+    V.CURRENCY: _l("a list of currency amounts"),
+    V.BOOLEAN: _l("a list of yes/no values"),
+    V.DATE: _l("a list of dates"),
+    V.DATETIME: _l("a list of dates and times"),
+    V.TIME: _l("a list of times of day"),
+    V.DURATION: _l("a list of durations"),
+    V.SELECT: _l("a list of choices"),
+    V.MULTISELECT: _l("a list of multiple choices"),
+    V.USER: _l("a list of users"),
+    V.DEPARTMENT: _l("a list of departments"),
+    V.RECORD: _l("a list of links"),
+    V.JSON: _l("a list of JSON values"),
+    V.LIST: _l("a list of lists"),
+    V.ANY: _l("a list of values"),
 }
 
 
-def describe(t: Type) -> str:
-    """``a number``, ``a list of numbers`` -- used in every type error message."""
+def phrase(t: Type) -> Phrase:
+    """``a number``, ``a list of numbers`` -- how every type error message names a type."""
     if t.kind is V.LIST and t.item is not None:
-        return f"a list of {describe(t.item).split(' ', 1)[1]}s"
-    return _ARTICLE[t.kind]
+        return Phrase(_LIST_OF.get(t.item.kind, _ARTICLE[V.LIST]))
+    return Phrase(_ARTICLE[t.kind])
+
+
+def describe(t: Type) -> str:
+    """:func:`phrase` in English."""
+    return str(phrase(t))
 
 
 def is_null(t: Type) -> bool:

@@ -89,7 +89,10 @@ class FilterCompiler:
             )
         except ex.ExpressionErrors as error:
             raise ValidationFailed(
-                [FieldError(path, e.message, f"formula_{e.code}") for e in error.errors]
+                [
+                    FieldError(path, e.message, f"formula_{e.code}", e.template, e.params)
+                    for e in error.errors
+                ]
             ) from None
         if self.hidden is not None:
             for ref in sorted(ex.references(expr)):

@@ -27,7 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tessera.engines import expressions as ex
-from tessera.engines.definitions import AppModel, EntityModel, naming
+from tessera.engines.definitions import AppModel, EntityModel, humanise, naming
 from tessera.engines.forms.compiled import compile_records, record_tables
 from tessera.engines.forms.context import Actor, AllowAll, Clock, Journal, Scope, utc_now
 from tessera.engines.forms.errors import NotFound, ValidationFailed
@@ -621,7 +621,7 @@ def timeline(
         for key, pair in sorted(entry.changes.items()):
             if key == "version" or not isinstance(pair, list) or len(pair) != 2:
                 continue
-            label = entity.field(key).label(locale) if entity.has_field(key) else key
+            label = entity.field(key).label(locale) if entity.has_field(key) else humanise(key)
             changes.append(
                 Change(key, label, pair[0], pair[1], _text(entity, key, pair[0], locale),
                        _text(entity, key, pair[1], locale))

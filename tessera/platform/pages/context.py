@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import abort
 
-from tessera.engines.definitions import AppModel, EntityModel
+from tessera.engines.definitions import AppModel, EntityModel, humanise
 from tessera.engines.forms import Actor, NotFound, RecordService
 from tessera.engines.memo import PerObject
 from tessera.platform import apps, audit, i18n, permissions
@@ -89,12 +89,12 @@ class Runtime:
         return i18n.localised(value, self.locale, fallback)
 
     def app_label(self) -> str:
-        return self.label(self.doc.get("label"), self.key)
+        return self.label(self.doc.get("label"), humanise(self.key))
 
     def entity_label(self, entity: EntityModel, plural: bool = False) -> str:
         doc = self.entity_doc(entity.key)
         if plural and doc.get("plural_label"):
-            return self.label(doc["plural_label"], entity.key)
+            return self.label(doc["plural_label"], entity.label(self.locale))
         return entity.label(self.locale)
 
     def views(self, entity: str, kind: str | None = None) -> list[Mapping[str, Any]]:

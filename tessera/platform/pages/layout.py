@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tessera.engines import expressions as ex
-from tessera.engines.definitions import EntityModel, FieldModel
+from tessera.engines.definitions import EntityModel, FieldModel, humanise
 from tessera.engines.forms import RecordService
 from tessera.engines.forms.computed import TrashAwareLoader
 from tessera.engines.memo import PerObject
@@ -68,7 +68,8 @@ class Layout:
 def layout_of(runtime: Runtime, entity: EntityModel) -> Layout:
     form = runtime.entity_doc(entity.key).get("form") or {}
     tabs = tuple(
-        (str(t["key"]), runtime.label(t.get("label"), str(t["key"]))) for t in form.get("tabs", ())
+        (str(t["key"]), runtime.label(t.get("label"), humanise(str(t["key"]))))
+        for t in form.get("tabs", ())
     )
     sections: list[Section] = []
     conditions: dict[str, str] = {}

@@ -54,9 +54,9 @@ MAX_ROWS = 500
 
 
 def label_of(f: FieldModel, locale: str) -> str:
-    """A field's label; a field without one shows its key as words (``close_date`` → Close date)."""
-    text = f.label(locale)
-    return f.key.replace("_", " ").capitalize() if text == f.key else text
+    """A field's label; a field without one shows its key as words (``close_date`` → Close
+    date: :func:`~tessera.engines.definitions.humanise`, the model's own fallback)."""
+    return f.label(locale)
 
 
 def input_of(f: FieldModel) -> str:

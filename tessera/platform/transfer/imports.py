@@ -253,10 +253,12 @@ def importable(entity: EntityModel, writable: set[str] | None = None) -> list[Fi
 def auto_map(
     entity: EntityModel, columns: Sequence[str], writable: set[str] | None = None
 ) -> list[str | None]:
-    """Each column's field, matched by key or by a label in any locale (first match wins)."""
+    """Each column's field, matched by key or by a label in any locale (first match wins); a
+    field without a label is matched by its key and by the key read as words, which is what its
+    exports head the column with (``order_line`` and ``Order line`` both map)."""
     names: dict[str, str] = {}
     for f in importable(entity, writable):
-        for text in (f.key, *f.labels.values()):
+        for text in (f.key, *f.labels.values(), f.label()):
             names.setdefault(_norm(text), f.key)
     taken: set[str] = set()
     mapping: list[str | None] = []

@@ -64,10 +64,11 @@ def test_diff_in_words() -> None:
         deal["fields"].append({"key": "source", "type": "text"})
 
     words = [c.text for c in diff(SALES, tweak(SALES, change))]
-    assert "Add the option(s) paused to “stage” of “Deal”" in words
-    assert "Rename the field “name” of “Deal” to “Title”" in words
-    assert "Add the text field “source” (source) to “Deal”" in words
-    assert "Remove the field “notes” (notes) from “Deal” and its values" in words
+    # fields without a label are named by their key read as words
+    assert "Add the option(s) paused to “Stage” of “Deal”" in words
+    assert "Rename the field “Name” of “Deal” to “Title”" in words
+    assert "Add the text field “Source” (source) to “Deal”" in words
+    assert "Remove the field “Notes” (notes) from “Deal” and its values" in words
     assert diff(SALES, SALES) == []
 
 

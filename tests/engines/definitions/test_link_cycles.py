@@ -179,7 +179,7 @@ def test_cycles_publish_change_roll_back_and_drop(
         conn.execute(sa.text(f"UPDATE {table(entity)} SET {field} = 99 WHERE id = 1"))
 
     words = publish(engine, v1, v2, platform, "v2")
-    assert sum(w.startswith("Convert the field “qty”") for w in words) == len(cycle) + 1
+    assert sum(w.startswith("Convert the field “Qty”") for w in words) == len(cycle) + 1
     check(engine, expected)
     for entity, field, target in links(doc):
         assert (field, table(target)) in foreign_keys(engine, entity)

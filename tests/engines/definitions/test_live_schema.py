@@ -92,7 +92,7 @@ def test_publish_convert_drop_roll_back_and_forward(
     v3 = compile_app(tweak(tweak(V1, v2_change), v3_change))
 
     words = publish(engine, None, v1, platform, "v1")
-    assert any("Create the table for the entity “account”" in w for w in words)
+    assert any("Create the table for the entity “Account”" in w for w in words)
     with engine.begin() as conn:
         conn.execute(sa.text("INSERT INTO x_crm__account (name) VALUES ('Acme'), ('Globex')"))
         conn.execute(
@@ -105,9 +105,9 @@ def test_publish_convert_drop_roll_back_and_forward(
 
     words = publish(engine, v1, v2, platform, "v2")
     assert any(
-        w.startswith("Convert the field “qty”") and "every value is kept" in w for w in words
+        w.startswith("Convert the field “Qty”") and "every value is kept" in w for w in words
     )
-    assert any("Add the date field" not in w and "Add the field “due”" in w for w in words)
+    assert any("Add the date field" not in w and "Add the field “Due”" in w for w in words)
     assert any("Rename the entity" in w and "no table change" in w for w in words)
     assert not any(w.startswith("⚠") for w in words)
     got = rows(engine)
@@ -136,7 +136,7 @@ def test_publish_convert_drop_roll_back_and_forward(
     assert "memo" not in got[0] and got[0]["_trash_memo_v3"] == "call back" and len(got) == 2
 
     words = publish(engine, v3, v1, platform, "v4", confirm=True)  # roll back to version 1
-    assert any(w.startswith("Restore the field “memo”") for w in words)
+    assert any(w.startswith("Restore the field “Memo”") for w in words)
     got = rows(engine)
     assert [(r["name"], r["qty"], r["stage"], r["memo"]) for r in got] == [
         ("big", 5, "won", "call back"),

@@ -89,7 +89,8 @@ BAD_VALUES = {
         "this text is too long: at most 255 characters",
         "文本过长：最多 255 个字符",
     ),
-    "bogus": (1, "“item” has no field “bogus”", "“item”没有字段“bogus”"),
+    # ``item`` has no label: it is named by its key read as words, in either language
+    "bogus": (1, "“Item” has no field “bogus”", "“Item”没有字段“bogus”"),
     # Not among the sentences the API used to recognise by regular expression: these stayed
     # English before the messages carried their template.
     "effort": (
@@ -136,12 +137,35 @@ def test_not_found_and_query_problems_are_translated_too(
     api = Api(app.test_client(), token_for(user_factory(locale="zh-CN")))
     missing = api.get("/item/987654")
     assert missing.status_code == 404
-    assert missing.get_json()["detail"] == "不存在item #987654"
+    assert missing.get_json()["detail"] == "不存在Item #987654"
     bad_sort = api.get("/item?sort=nothing_here").get_json()
     assert bad_sort["errors"] == [
         {
             "path": "sort[0]",
-            "message": "“item”没有可排序的字段“nothing_here”",
+            "message": "“Item”没有可排序的字段“nothing_here”",
             "code": "unknown_field",
         }
     ]
+
+
+def test_a_formula_filters_errors_are_translated_with_their_parts(
+    kit: object, app: Flask, user_factory: Callable[..., User], token_for: Token
+) -> None:
+    """The sentence, the type names and the quotes of a formula error follow the caller's
+    language; the field and the text the caller wrote stay as written."""
+    for locale, unknown, wrong_type in (
+        ("zh-CN", "“item”没有字段“nmae”；您是想用“name”、“number”吗？",
+         "“qty”是数字；不能与文本“many”比较"),
+        ("en", "`item` has no field `nmae`; did you mean `name`, `number`?",
+         '`qty` is a number; it cannot be compared with the text "many"'),
+    ):  # fmt: skip
+        api = Api(app.test_client(), token_for(user_factory(locale=locale)))
+        for source, message, code in (
+            ("nmae = 1", unknown, "formula_unknown_field"),
+            ('qty > "many"', wrong_type, "formula_type"),
+        ):
+            response = api.get("/item", query_string={"filter": source})
+            assert response.status_code == 400
+            problem = response.get_json()
+            assert problem["errors"] == [{"path": "filter", "message": message, "code": code}]
+            assert problem["detail"] == f"filter: {message}"

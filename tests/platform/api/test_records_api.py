@@ -64,7 +64,8 @@ def test_create_get_update_delete_restore_and_history(api: Api) -> None:
     assert api.post(f"/item/{item['id']}/restore").get_json()["deleted_at"] is None
     history = api.get(f"/item/{item['id']}/history").get_json()["entries"]
     assert [e["action"] for e in history] == ["created", "updated", "deleted", "restored"]
-    assert {"field": "qty", "label": "qty", "old": 1200, "new": 2} in history[1]["changes"]
+    # an unlabelled field is named by its key read as words
+    assert {"field": "qty", "label": "Qty", "old": 1200, "new": 2} in history[1]["changes"]
 
 
 def test_list_filters_sorts_pages_and_counts(api: Api) -> None:

@@ -218,3 +218,12 @@ def test_unknown_apps_entities_and_records_are_404(
     deals: Platform, page: Callable[..., Any], path: str
 ) -> None:
     assert page(path)[0] == 404
+
+
+def test_a_formula_filters_error_is_shown_in_the_readers_language(
+    deals: Platform, web: Web, user_factory: Callable[..., User]
+) -> None:
+    web.sign_in(user_factory(locale="zh-CN").email)
+    response = web.client.get(DEALS + "?formula=" + quote('amount > "lots"'))
+    assert response.status_code == 400
+    assert "“amount”是金额；不能与文本“lots”比较" in response.get_data(as_text=True)

@@ -14,12 +14,14 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from tessera.engines.definitions import compile_app
 from tessera.engines.forms import Actor
 from tessera.platform import jobs
 from tessera.platform.models import Import, Job, User
 from tessera.platform.records import service_for
 from tessera.platform.runtime import Platform
-from tessera.platform.transfer.exports import neutralise, unneutralise
+from tessera.platform.transfer.exports import header, neutralise, unneutralise
+from tessera.platform.transfer.imports import auto_map
 from tests.conftest import Web
 from tests.platform.api.conftest import Api, Token
 
@@ -69,7 +71,7 @@ def test_export_csv_has_a_bom_labels_the_list_filter_and_neutralised_cells(
     data = response.get_data()
     assert data.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert table[0] == ["名称", "qty", "stage", "价格"]
+    assert table[0] == ["名称", "Qty", "Stage", "价格"]  # unlabelled: the key as words
     assert [r[0] for r in table[1:]] == [neutralise(h) for h in HOSTILE]
     assert all(r[0].startswith("'") for r in table[1:])
     assert table[1][1:] == ["0", "赢单", "-3.50"]
@@ -97,13 +99,32 @@ def test_export_xlsx_keeps_numbers_and_dates_and_has_no_formulas(
     book = openpyxl.load_workbook(io.BytesIO(response.get_data()))
     sheet = book.worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("名称", "qty", "价格", "到期日")
+    assert rows[0] == ("名称", "Qty", "价格", "到期日")
     name, qty, price, due = rows[1]
     assert name == neutralise(HOSTILE[0]) and sheet["A2"].data_type == "s"
     assert qty == 7 and float(price) == 1234.5 and due.date().isoformat() == "2024-03-05"
 
 
 # -- imports ---------------------------------------------------------------------------------------
+
+
+def test_columns_map_by_key_and_by_the_label_an_export_gives() -> None:
+    """An unlabelled field exports its key as words (“Order line”); a file headed with that, or
+    with the key, maps back to it, as a labelled field maps by its label in any language."""
+    doc = {
+        "format": "tessera.app/1", "key": "shop", "label": "Shop",
+        "entities": [{"key": "order", "title": "order_line", "fields": [
+            {"key": "order_line", "type": "text"},
+            {"key": "qty", "type": "integer", "label": {"en": "Quantity", "zh-CN": "数量"}},
+        ]}],
+    }  # fmt: skip
+    order = compile_app(doc).entity("order")
+    assert header(order, ["order_line", "qty"], "en") == ["Order line", "Quantity"]
+    assert header(order, ["order_line", "qty"], "zh-CN") == ["Order line", "数量"]
+    for columns in (["order_line", "qty"], ["Order line", "Quantity"], ["ORDER LINE", "数量"],
+                    ["order line", "QTY"]):  # fmt: skip
+        assert auto_map(order, columns) == ["order_line", "qty"], columns
+    assert auto_map(order, ["Order line", "order_line", "nothing"]) == ["order_line", None, None]
 
 
 def upload(web: Web, content: bytes, name: str = "items.csv") -> Any:

@@ -158,10 +158,10 @@ def test_export_holds_in_scope_records_without_hidden_fields(app: Flask, world: 
     web = signed_in(app, world, "rep")
     query = "&cols=name,code,amount,account,partners"
     table = csv_rows(web.client.get(EXPORTS[0] + query))
-    assert table[0] == ["name", "code", "account", "partners"]  # no amount column at all
+    assert table[0] == ["Name", "Code", "Account", "Partners"]  # no amount column at all
     assert table[1:] == [["Lead of rep", "C-rep", "Acme Corp", "Beta Ltd, Acme Corp"]]
     sheet = xlsx_rows(web.client.get(EXPORTS[1] + query))
-    assert sheet == [("name", "code", "account", "partners"),
+    assert sheet == [("Name", "Code", "Account", "Partners"),
                      ("Lead of rep", "C-rep", "Acme Corp", "Beta Ltd, Acme Corp")]  # fmt: skip
     for path in EXPORTS:
         everything = web.client.get(path)

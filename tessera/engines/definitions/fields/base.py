@@ -295,6 +295,21 @@ def option_label(spec: Spec, key: str, locale: str) -> str:
     return key
 
 
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def humanise(key: str) -> str:
+    """A key read as words, for an entity or a field that has no label: ``order_line`` →
+    ``Order line``, ``customerName`` → ``Customer name`` (an acronym keeps its capitals:
+    ``vatID`` → ``Vat ID``).  The one fallback of every label, so a page, an export header and
+    a message name an unlabelled field the same way."""
+    words = [w for w in re.split(r"[\s_\-]+", _CAMEL.sub(" ", key)) if w]
+    if not words:
+        return key
+    words = [w if len(w) > 1 and w.isupper() else w.lower() for w in words]
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
+
+
 def pick_label(label: Any, locale: str, fallback: str) -> str:
     """A label in ``locale``, else its language, else English, else any, else ``fallback``."""
     if isinstance(label, str):
