@@ -374,7 +374,7 @@ def shares_view(app: str, entity: str, record: str) -> Response:
 
     identity = api.require("records:read" if request.method == "GET" else "records:write")
     number = api.record_id(record)
-    actor = api.actor_for(identity)
+    actor = identity.actor("api")
     body = api.body_object() if request.method != "GET" else {}
     unknown = sorted(set(body) - {"user", "department", "access"})
     if unknown:

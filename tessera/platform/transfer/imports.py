@@ -38,7 +38,6 @@ from sqlalchemy.orm import Session
 from tessera.engines.definitions import EntityModel, FieldModel
 from tessera.engines.definitions.fields import FieldType, InvalidValue
 from tessera.engines.forms import (
-    Actor,
     AllowAll,
     FieldError,
     ListQuery,
@@ -580,14 +579,7 @@ def run(
     dry_run = bool(record.options.get("dry_run"))
     all_or_nothing = record.options.get("on_error") != "skip"
     one_transaction = dry_run or all_or_nothing
-    actor = Actor(
-        user_id=identity.user_id,
-        via="import",
-        name=identity.name,
-        department_id=identity.department_id,
-        time_zone=identity.time_zone or "UTC",
-        locale=identity.locale or "en",
-    )
+    actor = identity.actor("import")
     engine = platform.db.engine
     with engine.connect() as conn:
         entity = apps.published(conn, record.app).model.entity(record.entity)
