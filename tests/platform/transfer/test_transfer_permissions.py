@@ -28,7 +28,7 @@ from tessera.platform.models import Import, Role, RoleMembership, User
 from tessera.platform.records import service_for
 from tessera.platform.runtime import Platform
 from tests.conftest import Web
-from tests.platform.transfer.test_transfer import run_imports
+from tests.platform.transfer.factories import choose, run_imports, upload
 
 SECRET_AMOUNT = 987654
 
@@ -125,22 +125,7 @@ def xlsx_rows(response: Any) -> list[tuple[Any, ...]]:
     return list(book.worksheets[0].iter_rows(values_only=True))
 
 
-def upload(web: Web, content: bytes, name: str = "leads.csv") -> Any:
-    token = web.csrf("/apps/xfer/lead/")
-    return web.client.post(
-        "/apps/xfer/lead/import",
-        data={"csrf_token": token, "file": (io.BytesIO(content), name)},
-        content_type="multipart/form-data",
-    )
-
-
-def choose(web: Web, location: str, mapping: dict[int, str], **options: str) -> Any:
-    form = {"csrf_token": web.csrf(location), "mode": "create", "on_error": "all_or_nothing"}
-    form.update({f"map-{i}": key for i, key in mapping.items()})
-    form.update(options)
-    return web.client.post(location, data=form)
-
-
+LEADS = "/apps/xfer/lead"
 EXPORTS = ("/apps/xfer/lead/export?format=csv", "/apps/xfer/lead/export?format=xlsx")
 
 
@@ -223,7 +208,7 @@ def test_import_needs_the_import_and_create_rights(app: Flask, world: World, who
 
 def test_someone_elses_import_is_404_everywhere(app: Flask, world: World) -> None:
     owner = signed_in(app, world, "rep")
-    location = upload(owner, b"name,code\nBad,C-rep\n").headers["Location"]
+    location = upload(owner, b"name,code\nBad,C-rep\n", entity=LEADS).headers["Location"]
     assert choose(owner, location, {0: "name", 1: "code"}).status_code == 302
     run_imports(world.platform)  # the code is taken: an error report exists
     with owner.client.get(location + "/errors.csv") as report:
@@ -238,7 +223,7 @@ def test_someone_elses_import_is_404_everywhere(app: Flask, world: World) -> Non
 
 def test_an_import_fills_only_writable_fields_and_stays_in_scope(app: Flask, world: World) -> None:
     web = signed_in(app, world, "rep")
-    location = upload(web, b"name,amount\nFresh,12\n").headers["Location"]
+    location = upload(web, b"name,amount\nFresh,12\n", entity=LEADS).headers["Location"]
     page = text(web.client.get(location))
     assert 'value="amount"' not in page  # the hidden field is not offered
     refused = choose(web, location, {0: "name", 1: "amount"})
@@ -255,7 +240,7 @@ def test_an_import_fills_only_writable_fields_and_stays_in_scope(app: Flask, wor
 
 def test_updating_existing_records_needs_the_update_right(app: Flask, world: World) -> None:
     web = signed_in(app, world, "importer")  # import and create, no update
-    location = upload(web, b"code,name\nC-rep,Renamed\n").headers["Location"]
+    location = upload(web, b"code,name\nC-rep,Renamed\n", entity=LEADS).headers["Location"]
     refused = choose(web, location, {0: "code", 1: "name"}, mode="upsert", unique_field="code")
     assert refused.status_code == 400
     run_imports(world.platform)
@@ -266,7 +251,7 @@ def test_updating_existing_records_needs_the_update_right(app: Flask, world: Wor
 
 def test_rights_taken_away_before_the_job_runs_stop_the_import(app: Flask, world: World) -> None:
     web = signed_in(app, world, "rep")
-    location = upload(web, b"name\nLate\n").headers["Location"]
+    location = upload(web, b"name\nLate\n", entity=LEADS).headers["Location"]
     assert choose(web, location, {0: "name"}).status_code == 302
     with world.platform.db.session() as db:
         db.execute(sa.delete(RoleMembership).where(RoleMembership.user_id == world.users["rep"].id))
