@@ -11,13 +11,12 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from tessera.engines.forms import Actor
 from tessera.platform.models import Import, User
-from tessera.platform.records import service_for
 from tessera.platform.runtime import Platform
 from tessera.platform.transfer.exports import neutralise, unneutralise
 from tests.conftest import Web
 from tests.platform.api.conftest import Api
+from tests.platform.factories import records
 from tests.platform.transfer.factories import run_imports, start, status, upload
 
 HOSTILE = [
@@ -186,10 +185,8 @@ def test_upsert_finds_every_existing_key_of_a_batch_beyond_one_page(
     """A batch of 1,000 rows looks its keys up in pages of 500: keys past the first page are
     updated too, not created again (which the unique code would refuse)."""
     web, api = signed_in
-    with kit.db.engine.begin() as conn:
-        service_for(conn, "kit", Actor(user_id=None, via="system")).bulk_create(
-            "item", [{"name": f"Old {n}", "code": f"K{n:04d}"} for n in range(620)]
-        )
+    with records(kit, "kit") as system:
+        system.bulk_create("item", [{"name": f"Old {n}", "code": f"K{n:04d}"} for n in range(620)])
     lines = [f"K{n:04d},New {n}" for n in range(630)]
     location = upload(web, ("code,name\n" + "\n".join(lines) + "\n").encode()).headers["Location"]
     start(web, location, mode="upsert", unique_field="code")

@@ -22,12 +22,11 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from tessera.engines.forms import Actor
 from tessera.platform import apps
-from tessera.platform.models import Import, Role, RoleMembership, User
-from tessera.platform.records import service_for
+from tessera.platform.models import Import, RoleMembership, User
 from tessera.platform.runtime import Platform
 from tests.conftest import Web
+from tests.platform.factories import install, records
 from tests.platform.transfer.factories import choose, run_imports, upload
 
 SECRET_AMOUNT = 987654
@@ -75,9 +74,7 @@ class World:
 
 @pytest.fixture
 def world(platform: Platform, user_factory: Callable[..., User]) -> World:
-    apps.install(platform.db.engine, xfer_app())
-    with platform.db.session() as db:
-        roles = {r.key: r.id for r in db.query(Role).filter(Role.key.like("x%"))}
+    roles = install(platform, xfer_app())
     users = {
         "rep": user_factory(name="Rep One", roles=[roles["xrep"]]),
         "rep2": user_factory(name="Rep Two", roles=[roles["xrep"]]),
@@ -87,8 +84,7 @@ def world(platform: Platform, user_factory: Callable[..., User]) -> World:
         "importer": user_factory(name="Importer", roles=[roles["ximporter"]]),
         "outsider": user_factory(name="Outsider"),
     }
-    with platform.db.engine.begin() as conn:
-        system = service_for(conn, "xfer", Actor(user_id=None, via="system"))
+    with records(platform, "xfer") as system:
         acme = system.create("account", {"name": "Acme Corp"})["id"]
         beta = system.create("account", {"name": "Beta Ltd"})["id"]
         leads = {
