@@ -32,9 +32,15 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def _migrated_engine(settings: Settings) -> sa.Engine:
+def _checked_engine(settings: Settings) -> sa.Engine:
+    """An engine for the configured database, which has answered (else DatabaseUnavailable)."""
     engine = create_db_engine(settings.database_url)
     check_database(engine)
+    return engine
+
+
+def _migrated_engine(settings: Settings) -> sa.Engine:
+    engine = _checked_engine(settings)
     if not migrate.is_up_to_date(engine):
         raise DatabaseUnavailable(
             "the database schema is not up to date; run 'tessera db upgrade' first"
@@ -55,8 +61,7 @@ def serve(no_worker: bool) -> None:
     from tessera.platform.supervisor import Supervisor, serve_children
 
     settings = _settings()
-    engine = create_db_engine(settings.database_url)
-    check_database(engine)
+    engine = _checked_engine(settings)
     migrate.upgrade(engine)
     engine.dispose()
     if not settings.embedded_redis:
@@ -90,8 +95,7 @@ def demo(ctx: click.Context, no_serve: bool, size: str, seed: int) -> None:
     from tessera.platform import demo as demo_data
 
     settings = _settings()
-    engine = create_db_engine(settings.database_url)
-    check_database(engine)
+    engine = _checked_engine(settings)
     migrate.upgrade(engine)
     email, name, password = DEMO_ADMIN
     with engine.begin() as conn:
@@ -218,9 +222,7 @@ def db() -> None:
 @db.command("upgrade", help="Create or update the platform tables (Alembic migrations).")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
-    settings = _settings()
-    engine = create_db_engine(settings.database_url)
-    check_database(engine)
+    engine = _checked_engine(_settings())
     migrate.upgrade(engine, revision)
     click.echo(f"database at revision {migrate.current_revision(engine)}")
 
@@ -228,17 +230,14 @@ def db_upgrade(revision: str) -> None:
 @db.command("downgrade", help="Undo migrations down to REVISION ('base' removes every table).")
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
-    settings = _settings()
-    engine = create_db_engine(settings.database_url)
-    check_database(engine)
+    engine = _checked_engine(_settings())
     migrate.downgrade(engine, revision)
     click.echo(f"database at revision {migrate.current_revision(engine)}")
 
 
 @db.command("current", help="Show the database's migration revision.")
 def db_current() -> None:
-    engine = create_db_engine(_settings().database_url)
-    check_database(engine)
+    engine = _checked_engine(_settings())
     click.echo(f"{migrate.current_revision(engine)} (head: {migrate.head_revision(engine)})")
 
 
