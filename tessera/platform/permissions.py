@@ -257,6 +257,22 @@ def _scope(
 
 
 # -- sharing ------------------------------------------------------------------------------------
+def _check_may_share(
+    conn: sa.Connection, app_key: str, entity: str, record_id: int, actor: Actor, *, adding: bool
+) -> None:
+    """Sharing a record, or withdrawing a share, needs the right to change it (a child table's
+    rows are never shared, so there is nothing to add for them)."""
+    service = records.service_for(
+        conn, app_key, actor, scope=records.scope_for(conn, app_key, actor)
+    )
+    model = service.entity(entity)
+    if adding and model.child:
+        raise NotFound(_l("there is no entity “%(key)s”"), key=entity[:40])
+    row = service.row(model, record_id)
+    if not service.scope.can("update", model, {**row, "id": record_id}):
+        raise PermissionDenied(_l("you may not share this %(entity)s"), entity=model.named())
+
+
 def share(
     conn: sa.Connection,
     app_key: str,
@@ -273,15 +289,7 @@ def share(
         raise ValidationFailed.one("access", _l("access is read or edit"), "bad_value")
     if (user_id is None) == (department_id is None):
         raise ValidationFailed.one("", _l("share with exactly one user or department"), "bad_body")
-    service = records.service_for(
-        conn, app_key, actor, scope=records.scope_for(conn, app_key, actor)
-    )
-    model = service.entity(entity)
-    if model.child:
-        raise NotFound(_l("there is no entity “%(key)s”"), key=entity[:40])
-    row = service.row(model, record_id)
-    if not service.scope.can("update", model, {**row, "id": record_id}):
-        raise PermissionDenied(_l("you may not share this %(entity)s"), entity=model.named())
+    _check_may_share(conn, app_key, entity, record_id, actor, adding=True)
     if (
         user_id is not None
         and conn.scalar(sa.select(User.id).where(User.id == user_id, User.is_active.is_(True)))
@@ -327,13 +335,7 @@ def unshare(
     department_id: int | None = None,
 ) -> int:
     """Withdraw a share; returns how many shares were removed."""
-    service = records.service_for(
-        conn, app_key, actor, scope=records.scope_for(conn, app_key, actor)
-    )
-    model = service.entity(entity)
-    row = service.row(model, record_id)
-    if not service.scope.can("update", model, {**row, "id": record_id}):
-        raise PermissionDenied(_l("you may not share this %(entity)s"), entity=model.named())
+    _check_may_share(conn, app_key, entity, record_id, actor, adding=False)
     where = [SHARES.c.app == app_key, SHARES.c.entity == entity, SHARES.c.record_id == record_id]
     if user_id is not None:
         where.append(SHARES.c.user_id == user_id)

@@ -243,6 +243,14 @@ def test_record_shares(world: World, app: Flask, token_for: Token) -> None:
     for bad in ({"user": "1 OR 1=1"}, {"user": 1, "department": 1}, {"user": 1, "access": "own"},
                 {"owner": 1}, {"user": True}):  # fmt: skip
         assert rep.post(f"/lead/{mine}/shares", bad).status_code in (400, 422), bad
+    # finance reads every lead but changes none: it may neither share nor withdraw a share
+    finance = api_as(app, token_for, world.users["finance"])
+    assert finance.post(f"/lead/{mine}/shares", {"user": world.users["rep2"].id}).status_code == 403
+    refused = finance.client.delete(
+        f"{finance.base}/lead/{mine}/shares", json={"user": world.users["rep2"].id},
+        headers=finance.headers(),
+    )  # fmt: skip
+    assert refused.status_code == 403
     withdrawn = rep.client.delete(
         f"{rep.base}/lead/{mine}/shares", json={"user": world.users["rep2"].id},
         headers=rep.headers(),
