@@ -27,11 +27,13 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, request
 
+from tessera.engines.definitions import EntityModel
 from tessera.engines.forms import (
     Actor,
     DenyAll,
     NotFound,
     PermissionDenied,
+    RecordService,
     Scope,
     ValidationFailed,
 )
@@ -257,18 +259,34 @@ def _scope(
 
 
 # -- sharing ------------------------------------------------------------------------------------
-def _check_may_share(
-    conn: sa.Connection, app_key: str, entity: str, record_id: int, actor: Actor, *, adding: bool
-) -> None:
-    """Sharing a record, or withdrawing a share, needs the right to change it (a child table's
-    rows are never shared, so there is nothing to add for them)."""
+def _shared_record(
+    conn: sa.Connection,
+    app_key: str,
+    entity: str,
+    record_id: int,
+    actor: Actor,
+    *,
+    refuse_child: bool = True,
+) -> tuple[RecordService, EntityModel, sa.RowMapping]:
+    """The records service of ``actor``, the entity and the row of the record whose shares are
+    read or changed (NotFound for a record ``actor`` may not see).  A child table's rows are
+    never shared: reading or adding their shares is refused (withdrawing finds nothing)."""
     service = records.service_for(
         conn, app_key, actor, scope=records.scope_for(conn, app_key, actor)
     )
     model = service.entity(entity)
-    if adding and model.child:
+    if refuse_child and model.child:
         raise NotFound(_l("there is no entity “%(key)s”"), key=entity[:40])
-    row = service.row(model, record_id)
+    return service, model, service.row(model, record_id)
+
+
+def _check_may_share(
+    conn: sa.Connection, app_key: str, entity: str, record_id: int, actor: Actor, *, adding: bool
+) -> None:
+    """Sharing a record, or withdrawing a share, needs the right to change it."""
+    service, model, row = _shared_record(
+        conn, app_key, entity, record_id, actor, refuse_child=adding
+    )
     if not service.scope.can("update", model, {**row, "id": record_id}):
         raise PermissionDenied(_l("you may not share this %(entity)s"), entity=model.named())
 
@@ -389,13 +407,7 @@ def shares_view(app: str, entity: str, record: str) -> Response:
     with current_platform().db.engine.begin() as conn:
         apps.published(conn, app)
         if request.method == "GET":
-            service = records.service_for(
-                conn, app, actor, scope=records.scope_for(conn, app, actor)
-            )
-            model = service.entity(entity)
-            if model.child:
-                raise NotFound(_l("there is no entity “%(key)s”"), key=entity[:40])
-            service.row(model, number)
+            _shared_record(conn, app, entity, number, actor)  # one the actor may see
             return api.json_response({"shares": shares_of(conn, app, entity, number)})
         if request.method == "POST":
             made = share(

@@ -237,6 +237,9 @@ def test_record_shares(world: World, app: Flask, token_for: Token) -> None:
     made = rep.post(f"/lead/{mine}/shares", {"user": world.users["rep2"].id})
     assert made.status_code == 201, body(made)
     assert rep2.get(f"/lead/{mine}").status_code == 200
+    listed = rep.get(f"/lead/{mine}/shares").get_json()["shares"]
+    assert [(s["user_id"], s["access"]) for s in listed] == [(world.users["rep2"].id, "read")]
+    assert rep.get(f"/lead/{world.leads['rep2']}/shares").status_code == 404  # not theirs
     assert rep2.patch(f"/lead/{mine}", {"name": "edited"}).status_code == 403  # read share only
     rep.post(f"/lead/{mine}/shares", {"user": world.users["rep2"].id, "access": "edit"})
     assert rep2.patch(f"/lead/{mine}", {"name": "edited"}).status_code == 200
