@@ -48,6 +48,25 @@ def _migrated_engine(settings: Settings) -> sa.Engine:
     return engine
 
 
+def _add_system_admin(conn: sa.Connection, email: str, name: str, password: str) -> int:
+    """Add an active system administrator (English, UTC; both changeable on their profile)."""
+    return int(
+        conn.execute(
+            sa.insert(User)
+            .values(
+                email=email,
+                name=name,
+                password_hash=passwords.hash_password(password),
+                platform_role="system_admin",
+                locale="en",
+                time_zone="UTC",
+                is_active=True,
+            )
+            .returning(User.id)
+        ).scalar_one()
+    )
+
+
 @click.group(
     help="Tessera: apps as JSON definitions, run by form, process, rule and report engines."
 )
@@ -101,19 +120,7 @@ def demo(ctx: click.Context, no_serve: bool, size: str, seed: int) -> None:
     with engine.begin() as conn:
         admin_id = conn.scalar(sa.select(User.id).where(User.email == email))
         if admin_id is None:
-            admin_id = conn.execute(
-                sa.insert(User)
-                .values(
-                    email=email,
-                    name=name,
-                    password_hash=passwords.hash_password(password),
-                    platform_role="system_admin",
-                    locale="en",
-                    time_zone="UTC",
-                    is_active=True,
-                )
-                .returning(User.id)
-            ).scalar_one()
+            admin_id = _add_system_admin(conn, email, name, password)
     people = demo_data.ensure_people(engine, size)
     if demo_data.install_crm(engine, actor_id=admin_id):
         click.echo("installed the CRM app")
@@ -260,17 +267,7 @@ def admin_create(email: str, name: str, password: str) -> None:
     with engine.begin() as conn:
         if conn.scalar(sa.select(User.id).where(User.email == email)) is not None:
             raise UsageProblem(f"a user with the email {email} exists already")
-        conn.execute(
-            sa.insert(User).values(
-                email=email,
-                name=name,
-                password_hash=passwords.hash_password(password),
-                platform_role="system_admin",
-                locale="en",
-                time_zone="UTC",
-                is_active=True,
-            )
-        )
+        _add_system_admin(conn, email, name, password)
     click.echo(f"created system administrator {email}")
 
 
