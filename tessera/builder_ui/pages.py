@@ -7,11 +7,9 @@ the plan a builder confirms is the plan the server computed a moment before.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,22 +35,15 @@ from tessera.platform.i18n import current_locale, error_text, localised
 from tessera.platform.identity.current import require_identity
 from tessera.platform.models import App
 from tessera.platform.runtime import current_platform
+from tessera.platform.web.fingerprints import fingerprint
 
 TEMPLATES = ("crm", "ma")
-
-
-@cache
-def _fingerprint(filename: str) -> str:
-    path = (STATIC_DIR / filename).resolve()
-    if not path.is_relative_to(STATIC_DIR) or not path.is_file():
-        return "0"
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
 
 
 @blueprint.app_template_global()
 def builder_static(filename: str) -> str:
     """A URL of the builder's own static files, fingerprinted like the shell's."""
-    return url_for("builder.static", filename=filename, v=_fingerprint(filename))
+    return url_for("builder.static", filename=filename, v=fingerprint(STATIC_DIR, filename))
 
 
 @contextmanager

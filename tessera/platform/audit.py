@@ -85,3 +85,28 @@ def record_update(
             session, action, actor_id=actor_id, entity=entity, record_id=record_id, changes=changes
         )
     return changes
+
+
+def update(
+    session: Session,
+    action: str,
+    obj: Any,
+    values: Mapping[str, Any],
+    *,
+    actor_id: int | None,
+    entity: str,
+) -> dict[str, list[Any]]:
+    """Set ``values`` on ``obj`` (a row with an ``id``) and record the fields that changed: the
+    edit pages read their form into ``values`` and leave the before and after to this."""
+    before = fields_of(obj, values)
+    for name, value in values.items():
+        setattr(obj, name, value)
+    return record_update(
+        session,
+        action,
+        before=before,
+        after=fields_of(obj, values),
+        actor_id=actor_id,
+        entity=entity,
+        record_id=obj.id,
+    )

@@ -32,14 +32,39 @@ def _settings() -> Settings:
     return load_settings()
 
 
-def _migrated_engine(settings: Settings) -> sa.Engine:
+def _checked_engine(settings: Settings) -> sa.Engine:
+    """An engine for the configured database, which has answered (else DatabaseUnavailable)."""
     engine = create_db_engine(settings.database_url)
     check_database(engine)
+    return engine
+
+
+def _migrated_engine(settings: Settings) -> sa.Engine:
+    engine = _checked_engine(settings)
     if not migrate.is_up_to_date(engine):
         raise DatabaseUnavailable(
             "the database schema is not up to date; run 'tessera db upgrade' first"
         )
     return engine
+
+
+def _add_system_admin(conn: sa.Connection, email: str, name: str, password: str) -> int:
+    """Add an active system administrator (English, UTC; both changeable on their profile)."""
+    return int(
+        conn.execute(
+            sa.insert(User)
+            .values(
+                email=email,
+                name=name,
+                password_hash=passwords.hash_password(password),
+                platform_role="system_admin",
+                locale="en",
+                time_zone="UTC",
+                is_active=True,
+            )
+            .returning(User.id)
+        ).scalar_one()
+    )
 
 
 @click.group(
@@ -55,8 +80,7 @@ def serve(no_worker: bool) -> None:
     from tessera.platform.supervisor import Supervisor, serve_children
 
     settings = _settings()
-    engine = create_db_engine(settings.database_url)
-    check_database(engine)
+    engine = _checked_engine(settings)
     migrate.upgrade(engine)
     engine.dispose()
     if not settings.embedded_redis:
@@ -90,26 +114,13 @@ def demo(ctx: click.Context, no_serve: bool, size: str, seed: int) -> None:
     from tessera.platform import demo as demo_data
 
     settings = _settings()
-    engine = create_db_engine(settings.database_url)
-    check_database(engine)
+    engine = _checked_engine(settings)
     migrate.upgrade(engine)
     email, name, password = DEMO_ADMIN
     with engine.begin() as conn:
         admin_id = conn.scalar(sa.select(User.id).where(User.email == email))
         if admin_id is None:
-            admin_id = conn.execute(
-                sa.insert(User)
-                .values(
-                    email=email,
-                    name=name,
-                    password_hash=passwords.hash_password(password),
-                    platform_role="system_admin",
-                    locale="en",
-                    time_zone="UTC",
-                    is_active=True,
-                )
-                .returning(User.id)
-            ).scalar_one()
+            admin_id = _add_system_admin(conn, email, name, password)
     people = demo_data.ensure_people(engine, size)
     if demo_data.install_crm(engine, actor_id=admin_id):
         click.echo("installed the CRM app")
@@ -218,9 +229,7 @@ def db() -> None:
 @db.command("upgrade", help="Create or update the platform tables (Alembic migrations).")
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
-    settings = _settings()
-    engine = create_db_engine(settings.database_url)
-    check_database(engine)
+    engine = _checked_engine(_settings())
     migrate.upgrade(engine, revision)
     click.echo(f"database at revision {migrate.current_revision(engine)}")
 
@@ -228,17 +237,14 @@ def db_upgrade(revision: str) -> None:
 @db.command("downgrade", help="Undo migrations down to REVISION ('base' removes every table).")
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
-    settings = _settings()
-    engine = create_db_engine(settings.database_url)
-    check_database(engine)
+    engine = _checked_engine(_settings())
     migrate.downgrade(engine, revision)
     click.echo(f"database at revision {migrate.current_revision(engine)}")
 
 
 @db.command("current", help="Show the database's migration revision.")
 def db_current() -> None:
-    engine = create_db_engine(_settings().database_url)
-    check_database(engine)
+    engine = _checked_engine(_settings())
     click.echo(f"{migrate.current_revision(engine)} (head: {migrate.head_revision(engine)})")
 
 
@@ -261,17 +267,7 @@ def admin_create(email: str, name: str, password: str) -> None:
     with engine.begin() as conn:
         if conn.scalar(sa.select(User.id).where(User.email == email)) is not None:
             raise UsageProblem(f"a user with the email {email} exists already")
-        conn.execute(
-            sa.insert(User).values(
-                email=email,
-                name=name,
-                password_hash=passwords.hash_password(password),
-                platform_role="system_admin",
-                locale="en",
-                time_zone="UTC",
-                is_active=True,
-            )
-        )
+        _add_system_admin(conn, email, name, password)
     click.echo(f"created system administrator {email}")
 
 

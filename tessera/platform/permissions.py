@@ -27,11 +27,13 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, request
 
+from tessera.engines.definitions import EntityModel
 from tessera.engines.forms import (
     Actor,
     DenyAll,
     NotFound,
     PermissionDenied,
+    RecordService,
     Scope,
     ValidationFailed,
 )
@@ -257,6 +259,38 @@ def _scope(
 
 
 # -- sharing ------------------------------------------------------------------------------------
+def _shared_record(
+    conn: sa.Connection,
+    app_key: str,
+    entity: str,
+    record_id: int,
+    actor: Actor,
+    *,
+    refuse_child: bool = True,
+) -> tuple[RecordService, EntityModel, sa.RowMapping]:
+    """The records service of ``actor``, the entity and the row of the record whose shares are
+    read or changed (NotFound for a record ``actor`` may not see).  A child table's rows are
+    never shared: reading or adding their shares is refused (withdrawing finds nothing)."""
+    service = records.service_for(
+        conn, app_key, actor, scope=records.scope_for(conn, app_key, actor)
+    )
+    model = service.entity(entity)
+    if refuse_child and model.child:
+        raise NotFound(_l("there is no entity “%(key)s”"), key=entity[:40])
+    return service, model, service.row(model, record_id)
+
+
+def _check_may_share(
+    conn: sa.Connection, app_key: str, entity: str, record_id: int, actor: Actor, *, adding: bool
+) -> None:
+    """Sharing a record, or withdrawing a share, needs the right to change it."""
+    service, model, row = _shared_record(
+        conn, app_key, entity, record_id, actor, refuse_child=adding
+    )
+    if not service.scope.can("update", model, {**row, "id": record_id}):
+        raise PermissionDenied(_l("you may not share this %(entity)s"), entity=model.named())
+
+
 def share(
     conn: sa.Connection,
     app_key: str,
@@ -273,15 +307,7 @@ def share(
         raise ValidationFailed.one("access", _l("access is read or edit"), "bad_value")
     if (user_id is None) == (department_id is None):
         raise ValidationFailed.one("", _l("share with exactly one user or department"), "bad_body")
-    service = records.service_for(
-        conn, app_key, actor, scope=records.scope_for(conn, app_key, actor)
-    )
-    model = service.entity(entity)
-    if model.child:
-        raise NotFound(_l("there is no entity “%(key)s”"), key=entity[:40])
-    row = service.row(model, record_id)
-    if not service.scope.can("update", model, {**row, "id": record_id}):
-        raise PermissionDenied(_l("you may not share this %(entity)s"), entity=model.named())
+    _check_may_share(conn, app_key, entity, record_id, actor, adding=True)
     if (
         user_id is not None
         and conn.scalar(sa.select(User.id).where(User.id == user_id, User.is_active.is_(True)))
@@ -327,13 +353,7 @@ def unshare(
     department_id: int | None = None,
 ) -> int:
     """Withdraw a share; returns how many shares were removed."""
-    service = records.service_for(
-        conn, app_key, actor, scope=records.scope_for(conn, app_key, actor)
-    )
-    model = service.entity(entity)
-    row = service.row(model, record_id)
-    if not service.scope.can("update", model, {**row, "id": record_id}):
-        raise PermissionDenied(_l("you may not share this %(entity)s"), entity=model.named())
+    _check_may_share(conn, app_key, entity, record_id, actor, adding=False)
     where = [SHARES.c.app == app_key, SHARES.c.entity == entity, SHARES.c.record_id == record_id]
     if user_id is not None:
         where.append(SHARES.c.user_id == user_id)
@@ -374,7 +394,7 @@ def shares_view(app: str, entity: str, record: str) -> Response:
 
     identity = api.require("records:read" if request.method == "GET" else "records:write")
     number = api.record_id(record)
-    actor = api.actor_for(identity)
+    actor = identity.actor("api")
     body = api.body_object() if request.method != "GET" else {}
     unknown = sorted(set(body) - {"user", "department", "access"})
     if unknown:
@@ -387,13 +407,7 @@ def shares_view(app: str, entity: str, record: str) -> Response:
     with current_platform().db.engine.begin() as conn:
         apps.published(conn, app)
         if request.method == "GET":
-            service = records.service_for(
-                conn, app, actor, scope=records.scope_for(conn, app, actor)
-            )
-            model = service.entity(entity)
-            if model.child:
-                raise NotFound(_l("there is no entity “%(key)s”"), key=entity[:40])
-            service.row(model, number)
+            _shared_record(conn, app, entity, number, actor)  # one the actor may see
             return api.json_response({"shares": shares_of(conn, app, entity, number)})
         if request.method == "POST":
             made = share(

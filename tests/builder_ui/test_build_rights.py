@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from tessera.platform import apps
-from tessera.platform.models import Role
 from tessera.platform.runtime import Platform
 from tests.builder_ui.conftest import small_app
 from tests.conftest import Web
+from tests.platform.factories import install
 
 
 def guarded_app() -> dict[str, Any]:
@@ -33,9 +33,7 @@ def guarded_app() -> dict[str, Any]:
 @pytest.fixture
 def guarded(platform: Platform) -> dict[str, int]:
     """The app ``guarded`` published as version 1, and the ids of its two roles."""
-    apps.install(platform.db.engine, guarded_app())
-    with platform.db.session() as db:
-        return {r.key: r.id for r in db.query(Role).filter(Role.key.like("shop_%"))}
+    return install(platform, guarded_app())
 
 
 #: (method, path) of every builder route of one app

@@ -23,6 +23,7 @@ from tessera.platform.permissions import automation_actor, scope_provider
 from tessera.platform.records import service_for
 from tessera.platform.runtime import Platform
 from tests.conftest import Web
+from tests.platform.factories import records
 from tests.platform.test_permission_matrix import World, api_as, perm_app, token_for, world
 
 __all__ = ["token_for", "world"]  # fixtures used from the matrix
@@ -88,8 +89,8 @@ def test_an_automation_reaches_its_own_app_only(
     world: World, platform: Platform, user_factory: Callable[..., User]
 ) -> None:
     apps.install(platform.db.engine, {**perm_app(), "key": "other", "roles": []})
-    with platform.db.engine.begin() as conn:
-        service_for(conn, "other", Actor(user_id=None, via="system")).create("lead", {"name": "x"})
+    with records(platform, "other") as system:
+        system.create("lead", {"name": "x"})
     with platform.db.engine.begin() as conn:
         mine = automation_service(conn, "perm", CLOSER)
         assert mine.count("lead", ListQuery()) == 2  # every lead, whoever owns it

@@ -25,6 +25,7 @@ from tessera.platform.runtime import Platform
 from tests.conftest import Web
 from tests.platform.api import conftest as api_fixtures
 from tests.platform.api.conftest import Api, Token
+from tests.platform.factories import install, records
 
 token_for = api_fixtures.token_for  # the API tests' fixture, used here too
 
@@ -86,7 +87,7 @@ class World:
 
 @pytest.fixture
 def world(platform: Platform, user_factory: Callable[..., User]) -> World:
-    apps.install(platform.db.engine, perm_app())  # creates the roles rep, manager, finance
+    roles = install(platform, perm_app())  # creates the roles rep, manager, finance
     with platform.db.session() as db:
         sales = Department(name="Sales")
         db.add(sales)
@@ -96,10 +97,6 @@ def world(platform: Platform, user_factory: Callable[..., User]) -> World:
         db.add_all([east, west])
         db.flush()
         ids = {d.name: d.id for d in (sales, east, west)}
-        roles = {
-            r.key: r.id for r in db.query(Role).filter(Role.key.in_(("rep", "manager", "finance")))
-        }
-    assert set(roles) == {"rep", "manager", "finance"}
     users = {
         "rep": user_factory(name="Rep East", department_id=ids["East"], roles=[roles["rep"]]),
         "rep2": user_factory(name="Rep West", department_id=ids["West"], roles=[roles["rep"]]),
@@ -109,8 +106,7 @@ def world(platform: Platform, user_factory: Callable[..., User]) -> World:
         "finance": user_factory(name="Finance", roles=[roles["finance"]]),
         "outsider": user_factory(name="Outsider"),
     }
-    with platform.db.engine.begin() as conn:
-        system = service_for(conn, "perm", Actor(user_id=None, via="system"))
+    with records(platform, "perm") as system:
         account = system.create("account", {"name": "Acme", "owner": users["rep2"].id})["id"]
         leads = {
             who: system.create(
@@ -209,8 +205,8 @@ def test_api_mass_assignment_is_refused_with_paths(
         changed = rep.patch(f"/lead/{mine}", {key: value})
         assert changed.status_code in (403, 422), (key, body(changed))
         assert key in [e["path"] for e in changed.get_json()["errors"]], (key, body(changed))
-    with world.platform.db.engine.begin() as conn:
-        lead = service_for(conn, "perm", Actor(user_id=None, via="system")).get("lead", mine)
+    with records(world.platform, "perm") as system:
+        lead = system.get("lead", mine)
     assert lead["owner"] == world.users["rep"].id and lead["amount"] == SECRET_AMOUNT + 1
 
 
@@ -241,12 +237,23 @@ def test_record_shares(world: World, app: Flask, token_for: Token) -> None:
     made = rep.post(f"/lead/{mine}/shares", {"user": world.users["rep2"].id})
     assert made.status_code == 201, body(made)
     assert rep2.get(f"/lead/{mine}").status_code == 200
+    listed = rep.get(f"/lead/{mine}/shares").get_json()["shares"]
+    assert [(s["user_id"], s["access"]) for s in listed] == [(world.users["rep2"].id, "read")]
+    assert rep.get(f"/lead/{world.leads['rep2']}/shares").status_code == 404  # not theirs
     assert rep2.patch(f"/lead/{mine}", {"name": "edited"}).status_code == 403  # read share only
     rep.post(f"/lead/{mine}/shares", {"user": world.users["rep2"].id, "access": "edit"})
     assert rep2.patch(f"/lead/{mine}", {"name": "edited"}).status_code == 200
     for bad in ({"user": "1 OR 1=1"}, {"user": 1, "department": 1}, {"user": 1, "access": "own"},
                 {"owner": 1}, {"user": True}):  # fmt: skip
         assert rep.post(f"/lead/{mine}/shares", bad).status_code in (400, 422), bad
+    # finance reads every lead but changes none: it may neither share nor withdraw a share
+    finance = api_as(app, token_for, world.users["finance"])
+    assert finance.post(f"/lead/{mine}/shares", {"user": world.users["rep2"].id}).status_code == 403
+    refused = finance.client.delete(
+        f"{finance.base}/lead/{mine}/shares", json={"user": world.users["rep2"].id},
+        headers=finance.headers(),
+    )  # fmt: skip
+    assert refused.status_code == 403
     withdrawn = rep.client.delete(
         f"{rep.base}/lead/{mine}/shares", json={"user": world.users["rep2"].id},
         headers=rep.headers(),

@@ -19,10 +19,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tessera.engines.forms import Actor
 from tessera.platform import apps
-from tessera.platform.records import service_for
 from tests.conftest import Web
+from tests.platform.factories import records
 from tests.platform.test_permission_matrix import World, api_as, body, token_for, world
 
 __all__ = ["token_for", "world"]  # fixtures used from the first matrix
@@ -83,8 +82,7 @@ def paths(world: World) -> Paths:
     """East's rep owns lead L1 on West's account; West's rep owns L2 and L3 on it too."""
     apps.install(world.platform.db.engine, paths_app())
     users = world.users
-    with world.platform.db.engine.begin() as conn:
-        system = service_for(conn, "paths", Actor(user_id=None, via="system"))
+    with records(world.platform, "paths") as system:
         west = system.create(
             "account",
             {"name": "Acme West", "revenue": REVENUE, "secret": SECRET, "owner": users["rep2"].id},

@@ -16,6 +16,7 @@ from tessera.platform import apps
 from tessera.platform.models import RecordShare
 from tessera.platform.records import service_for
 from tests.conftest import Web
+from tests.platform.factories import records
 from tests.platform.test_permission_matrix import SECRET_NOTE, World, body, perm_app, world
 
 __all__ = ["world"]  # the first matrix's fixture
@@ -42,8 +43,7 @@ def ro_app() -> dict[str, Any]:
 @pytest.fixture
 def ro_lead(world: World) -> int:
     apps.install(world.platform.db.engine, ro_app())
-    with world.platform.db.engine.begin() as conn:
-        system = service_for(conn, "ro", Actor(user_id=None, via="system"))
+    with records(world.platform, "ro") as system:
         acme = system.create("account", {"name": "Acme", "owner": world.users["rep2"].id})
         return int(
             system.create(
@@ -79,8 +79,8 @@ def test_forms_draw_read_only_fields_disabled_and_hidden_fields_not_at_all(
         data={"csrf_token": token, "version": "1", "name": "Renamed", "stage": "won"},
     )
     assert saved.status_code == 302, body(saved)[:500]
-    with world.platform.db.engine.begin() as conn:
-        lead = service_for(conn, "ro", Actor(user_id=None, via="system")).get("lead", ro_lead)
+    with records(world.platform, "ro") as system:
+        lead = system.get("lead", ro_lead)
     assert (lead["name"], lead["stage"]) == ("Renamed", "new")
 
 
@@ -89,8 +89,7 @@ def test_conditions_read_linked_records_as_the_user_may(
 ) -> None:
     """The rep may not read the account Acme (Rep West's): for them ``account.name`` is blank,
     so the condition is false whichever account the form links to; the manager reads it."""
-    with world.platform.db.engine.begin() as conn:
-        system = service_for(conn, "ro", Actor(user_id=None, via="system"))
+    with records(world.platform, "ro") as system:
         acme = system.get("lead", ro_lead)["account"]
     for client, who, shown in ((web, "rep", False), (other_web, "manager", True)):
         client.sign_in(world.users[who].email)

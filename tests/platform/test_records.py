@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
+import pytest
 import sqlalchemy as sa
 
 from tessera.engines.forms import Actor, ListQuery
@@ -11,6 +13,7 @@ from tessera.platform import apps
 from tessera.platform.models import AuditEntry, Event, User
 from tessera.platform.records import PlatformJournal, service_for
 from tessera.platform.runtime import Platform
+from tests.platform.factories import records
 
 APP = {
     "format": "tessera.app/1",
@@ -24,19 +27,24 @@ APP = {
 }  # fmt: skip
 
 
-def test_journal_rows_commit_with_the_write_and_roll_back_with_it(platform: Platform) -> None:
+@pytest.fixture
+def xu(platform: Platform, user_factory: Callable[..., User]) -> User:
+    """The CRM installed, and Xu, who writes to it."""
+    apps.install(platform.db.engine, APP)
+    return user_factory(name="Xu")
+
+
+def test_journal_rows_commit_with_the_write_and_roll_back_with_it(
+    platform: Platform, xu: User
+) -> None:
     engine = platform.db.engine
-    with engine.begin() as conn:
-        conn.execute(sa.insert(User).values(id=5, email="x@example.com", name="Xu"))
-    apps.install(engine, APP)
-    with engine.begin() as conn:
-        svc = service_for(conn, "crm", Actor(user_id=5, via="import"))
+    with records(platform, "crm", Actor(user_id=xu.id, via="import")) as svc:
         record = svc.create("account", {"name": "华为"})
     with engine.connect() as conn:
         audit = conn.execute(sa.select(AuditEntry)).one()
         event = conn.execute(sa.select(Event)).one()
     assert (audit.action, audit.via, audit.actor_id, audit.record_id) == (
-        "created", "import", 5, record["id"]
+        "created", "import", xu.id, record["id"]
     )  # fmt: skip
     assert audit.changes["name"] == [None, "华为"]
     assert (event.kind, event.app, event.entity, event.record_id) == (
@@ -45,7 +53,7 @@ def test_journal_rows_commit_with_the_write_and_roll_back_with_it(platform: Plat
     assert "name" in event.payload["changed"] and event.dispatched_at is None
     # a caller that rolls back takes the record, its audit row and its event with it
     with engine.connect() as conn, conn.begin() as tx:
-        service_for(conn, "crm", Actor(user_id=5, via="api")).create("account", {"name": "Li"})
+        service_for(conn, "crm", Actor(user_id=xu.id, via="api")).create("account", {"name": "Li"})
         tx.rollback()
     with engine.connect() as conn:
         assert conn.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 1
@@ -54,15 +62,11 @@ def test_journal_rows_commit_with_the_write_and_roll_back_with_it(platform: Plat
     assert entries[0].actor_name == "Xu"
 
 
-def test_a_batch_of_entries_gives_each_event_its_own_payload(platform: Platform) -> None:
+def test_a_batch_of_entries_gives_each_event_its_own_payload(platform: Platform, xu: User) -> None:
     """A batch shares one payload between entries of the same shape and sends each shape
     once; entries of other shapes, in any order, must still get their own."""
     engine = platform.db.engine
-    with engine.begin() as conn:
-        conn.execute(sa.insert(User).values(id=5, email="x@example.com", name="Xu"))
-    apps.install(engine, APP)
-    with engine.begin() as conn:
-        svc = service_for(conn, "crm", Actor(user_id=5, via="api"))
+    with records(platform, "crm", Actor(user_id=xu.id, via="api")) as svc:
         ids = svc.bulk_create("account", [{"name": f"A{n}"} for n in range(4)])
         svc.bulk_update(
             "account",
@@ -89,10 +93,8 @@ def test_a_batch_of_entries_gives_each_event_its_own_payload(platform: Platform)
 def test_publishing_a_new_text_field_refreshes_search(platform: Platform) -> None:
     engine = platform.db.engine
     apps.install(engine, APP)
-    with engine.begin() as conn:
-        service_for(conn, "crm", Actor(user_id=None, via="system")).create(
-            "account", {"name": "Acme", "city": "深圳"}
-        )
+    with records(platform, "crm") as system:
+        system.create("account", {"name": "Acme", "city": "深圳"})
     doc = copy.deepcopy(APP)
     doc["entities"][0]["fields"].append({"key": "notes", "type": "long_text"})
     apps.publish(engine, "crm", doc=doc)

@@ -29,7 +29,6 @@ from flask import Response, request
 from flask_babel import gettext
 
 from tessera.engines.forms import (
-    Actor,
     FieldError,
     ListQuery,
     NotFound,
@@ -110,20 +109,9 @@ def require(scope: str, conn: sa.Connection | None = None) -> Identity:
     return identity
 
 
-def actor_for(identity: Identity) -> Actor:
-    return Actor(
-        user_id=identity.user_id,
-        via="api",
-        name=identity.name,
-        department_id=identity.department_id,
-        time_zone=identity.time_zone or "UTC",
-        locale=identity.locale or "en",
-    )
-
-
 def records(conn: sa.Connection, app_key: str, identity: Identity) -> RecordService:
     """A records service for ``identity`` in the request's transaction (see :func:`transaction`)."""
-    actor = actor_for(identity)
+    actor = identity.actor("api")
     return service_for(
         conn,
         app_key,

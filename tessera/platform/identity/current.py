@@ -24,6 +24,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
+from tessera.engines.forms import Actor
+from tessera.engines.forms.context import Via
 from tessera.platform.identity import departments
 from tessera.platform.models import Department, Role, RoleMembership, User
 
@@ -119,6 +121,19 @@ class Identity:
         for held in self.scopes:
             granted.update(SCOPE_IMPLIES.get(held, ()))
         return scope in granted
+
+    def actor(self, via: Via, *, locale: str | None = None) -> Actor:
+        """The records service's actor for this user, writing through ``via`` (a page, the API,
+        an import); ``locale``, the language of its messages, is the user's own unless the
+        caller knows better (a page speaks the request's language)."""
+        return Actor(
+            user_id=self.user_id,
+            via=via,
+            name=self.name,
+            department_id=self.department_id,
+            time_zone=self.time_zone or "UTC",
+            locale=(self.locale or "en") if locale is None else locale,
+        )
 
 
 #: The actor of automations and scheduled work that no user started.  Its ``user_id`` is None,

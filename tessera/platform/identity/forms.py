@@ -43,6 +43,11 @@ from tessera.platform.identity.tokens import EXPIRY_CHOICES
 ROLE_KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
+def optional_text(value: str | None) -> str | None:
+    """A free-text field as stored: trimmed, and None when left empty."""
+    return (value or "").strip() or None
+
+
 def options(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
     """Choices for select and checkbox fields (WTForms 3.3 deprecates bare tuples)."""
     return [SelectChoice(value, label) for value, label in pairs]
@@ -165,6 +170,16 @@ class UserForm(FlaskForm):  # type: ignore[misc]
     send_invite = BooleanField(_l("Email a link to set a password"), default=True)
 
 
+def profile_values(form: ProfileForm | UserForm) -> dict[str, Any]:
+    """The fields a member's profile and an administrator's user form share, as stored."""
+    return {
+        "name": form.name.data.strip(),
+        "phone": optional_text(form.phone.data),
+        "locale": form.locale.data,
+        "time_zone": form.time_zone.data,
+    }
+
+
 class DepartmentForm(FlaskForm):  # type: ignore[misc]
     name = StringField(_l("Name"), validators=[_required(), Length(max=200)])
     parent_id = SelectField(_l("Parent department"), choices=[], coerce=str)
@@ -185,3 +200,11 @@ class RoleForm(FlaskForm):  # type: ignore[misc]
     label_en = StringField(_l("Name (English)"), validators=[_required(), Length(max=100)])
     label_zh = StringField(_l("Name (Chinese)"), validators=[Optional(), Length(max=100)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=500)])
+
+
+def role_values(form: RoleForm) -> dict[str, Any]:
+    """A role's names (English, and Chinese when given) and description, as stored."""
+    label = {"en": form.label_en.data.strip()}
+    if form.label_zh.data and form.label_zh.data.strip():
+        label["zh-CN"] = form.label_zh.data.strip()
+    return {"label": label, "description": optional_text(form.description.data)}

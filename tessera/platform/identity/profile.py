@@ -19,7 +19,12 @@ from tessera.platform.identity.current import (
     login_required,
     require_identity,
 )
-from tessera.platform.identity.forms import ChangePasswordForm, ProfileForm, TokenForm
+from tessera.platform.identity.forms import (
+    ChangePasswordForm,
+    ProfileForm,
+    TokenForm,
+    profile_values,
+)
 from tessera.platform.models import ApiToken, Department, User
 from tessera.platform.runtime import current_platform
 
@@ -37,20 +42,8 @@ def profile() -> ResponseReturnValue:
             abort(404)
         form = ProfileForm(obj=user)
         if form.validate_on_submit():
-            fields = ("name", "phone", "locale", "time_zone")
-            before = audit.fields_of(user, fields)
-            user.name = form.name.data.strip()
-            user.phone = (form.phone.data or "").strip() or None
-            user.locale = form.locale.data
-            user.time_zone = form.time_zone.data
-            audit.record_update(
-                db,
-                "user.updated",
-                before=before,
-                after=audit.fields_of(user, fields),
-                actor_id=user.id,
-                entity="user",
-                record_id=user.id,
+            audit.update(
+                db, "user.updated", user, profile_values(form), actor_id=user.id, entity="user"
             )
             flash(gettext("Your profile has been saved."), "success")
             return redirect(url_for("profile.profile"))

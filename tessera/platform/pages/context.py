@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import abort
 
 from tessera.engines.definitions import AppModel, EntityModel, humanise
-from tessera.engines.forms import Actor, NotFound, RecordService
+from tessera.engines.forms import NotFound, RecordService
 from tessera.engines.memo import PerObject
 from tessera.platform import apps, audit, i18n, permissions
 from tessera.platform.identity.current import Identity, require_identity
@@ -40,17 +40,6 @@ def app_doc(model: AppModel) -> dict[str, Any]:
         return doc
 
     return _docs.made(model, make)
-
-
-def actor_of(identity: Identity) -> Actor:
-    return Actor(
-        user_id=identity.user_id,
-        via="page",
-        name=identity.name,
-        department_id=identity.department_id,
-        time_zone=identity.time_zone or "UTC",
-        locale=i18n.current_locale(),
-    )
 
 
 @dataclass
@@ -123,7 +112,7 @@ def open_app(app_key: str) -> Iterator[Runtime]:
         # service_for would look the live version up again; build the same service from it
         if not permissions.may_open(conn, app_key, identity):
             abort(403)
-        actor = actor_of(identity)
+        actor = identity.actor("page", locale=i18n.current_locale())
         service = RecordService(
             conn, live.model, live.metadata, PlatformJournal(audit.client_ip()),
             actor, cursor_key=platform.settings.secret_key.encode(),

@@ -30,7 +30,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -38,7 +38,6 @@ from sqlalchemy.orm import Session
 from tessera.engines.definitions import EntityModel, FieldModel
 from tessera.engines.definitions.fields import FieldType, InvalidValue
 from tessera.engines.forms import (
-    Actor,
     AllowAll,
     FieldError,
     ListQuery,
@@ -545,6 +544,13 @@ def _update(platform: Platform, import_id: int, **values: Any) -> None:
         conn.execute(sa.update(Import).where(Import.id == import_id).values(**values))
 
 
+def _refuse(platform: Platform, import_id: int, message: str, reason: str) -> NoReturn:
+    """Mark the import failed with ``message`` (its page shows it) and end the job for good,
+    with ``reason`` in the job's record: a job refused before its first row is not retried."""
+    _update(platform, import_id, status="failed", message=message, finished_at=utcnow())
+    raise jobs.PermanentTaskError(reason)
+
+
 @jobs.task("transfer.import", max_attempts=1)
 def run_task(ctx: jobs.JobContext, import_id: int) -> dict[str, Any]:
     return run(ctx.platform, import_id, ctx.progress)
@@ -570,14 +576,12 @@ def run(
             load_identity(session, record.created_by, via="job") if record.created_by else None
         )
     if identity is None:
-        _update(
+        _refuse(
             platform,
             import_id,
-            status="failed",
-            message="the user who started it is gone",
-            finished_at=utcnow(),
+            "the user who started it is gone",
+            "the user who started this import no longer exists",
         )
-        raise jobs.PermanentTaskError("the user who started this import no longer exists")
     path = folder(platform) / record.stored_name
     report_name = f"{record.stored_name}-errors"
     report = Report(folder(platform) / report_name)
@@ -586,14 +590,7 @@ def run(
     dry_run = bool(record.options.get("dry_run"))
     all_or_nothing = record.options.get("on_error") != "skip"
     one_transaction = dry_run or all_or_nothing
-    actor = Actor(
-        user_id=identity.user_id,
-        via="import",
-        name=identity.name,
-        department_id=identity.department_id,
-        time_zone=identity.time_zone or "UTC",
-        locale=identity.locale or "en",
-    )
+    actor = identity.actor("import")
     engine = platform.db.engine
     with engine.connect() as conn:
         entity = apps.published(conn, record.app).model.entity(record.entity)
@@ -602,14 +599,12 @@ def run(
         writable = rights.writable(scope, entity)
     # the rights are checked again when the job runs: they may have changed since the upload
     if not allowed or check_plan(entity, record.columns, record.mapping, record.options, writable):
-        _update(
+        _refuse(
             platform,
             import_id,
-            status="failed",
-            message="you may no longer import these records or fill these fields",
-            finished_at=utcnow(),
+            "you may no longer import these records or fill these fields",
+            "the user who started this import may not import it",
         )
-        raise jobs.PermanentTaskError("the user who started this import may not import it")
     importer = Importer(entity, record, report, actor.locale)
     # SQLite has one writer: while an all-or-nothing import holds it, the job's row cannot be
     # written; Redis can (the status page reads it first)

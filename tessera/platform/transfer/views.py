@@ -50,7 +50,7 @@ from tessera.platform.identity.current import (
     require_identity,
 )
 from tessera.platform.models import Import
-from tessera.platform.pages.context import Runtime, actor_of
+from tessera.platform.pages.context import Runtime
 from tessera.platform.pages.lists import plan
 from tessera.platform.records import scope_for, service_for
 from tessera.platform.runtime import current_platform
@@ -88,7 +88,7 @@ def open_runtime(app_key: str, *, read_only: bool = False) -> Iterator[Runtime]:
             live = apps.published(conn, app_key)
         except apps.AppError:
             abort(404)
-        actor = actor_of(identity)
+        actor = identity.actor("page", locale=i18n.current_locale())
         service = service_for(
             conn,
             app_key,

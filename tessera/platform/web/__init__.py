@@ -7,8 +7,6 @@ the vendored libraries that ``make vendor`` copies in.
 
 from __future__ import annotations
 
-import hashlib
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +38,7 @@ from tessera.platform.identity.current import (
 from tessera.platform.models import User
 from tessera.platform.runtime import current_platform
 from tessera.platform.web import ratelimit, security
+from tessera.platform.web.fingerprints import fingerprint
 
 blueprint = Blueprint("web", __name__, template_folder="templates")
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -81,17 +80,9 @@ def switch_language() -> ResponseReturnValue:
     return redirect(back)
 
 
-@cache
-def _fingerprint(filename: str) -> str:
-    path = (STATIC_DIR / filename).resolve()
-    if not path.is_relative_to(STATIC_DIR) or not path.is_file():
-        return "0"
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
-
-
 def static_url(filename: str) -> str:
     """A static URL with a content fingerprint, so a new release is never served stale."""
-    return url_for("static", filename=filename, v=_fingerprint(filename))
+    return url_for("static", filename=filename, v=fingerprint(STATIC_DIR, filename))
 
 
 ERROR_TEXT = {

@@ -10,12 +10,11 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tessera.engines.forms import Actor
 from tessera.platform.models import User
-from tessera.platform.records import service_for
 from tessera.platform.runtime import Platform
 from tests.browser.mouse import drag
 from tests.browser.pages.test_runtime_pages import crm, sign_in  # noqa: F401 - the fixture
+from tests.platform.factories import records
 from tests.platform.pages import factories
 
 Shot = Callable[[Page, str], Path]
@@ -92,10 +91,8 @@ def test_calendar_events_are_dragged_to_another_day(
     assert factories.get(platform, "deal", kickoff["id"])["close_date"] == dt.date(2026, 11, 12)
     shot(page, "calendar-moved")
     # someone else changes "Review" after the page was drawn: the move is refused and undone
-    with platform.db.engine.begin() as conn:
-        service_for(conn, "fieldtest", Actor(user_id=None, via="system")).update(
-            "deal", review["id"], {"amount": "10"}
-        )
+    with records(platform, "fieldtest") as system:
+        system.update("deal", review["id"], {"amount": "10"})
     review_event = page.locator("[data-event]", has_text="Review")
     drag(page, review_event, page.locator("[data-day='2026-11-19']"), into=True)
     expect(page.locator("[data-toast]")).to_contain_text("Someone else changed this record")
@@ -170,8 +167,7 @@ def test_bulk_edit_uses_the_fields_own_input(
 
 
 def _deals(platform: Platform) -> list[dict[str, object]]:
-    with platform.db.engine.begin() as conn:
-        service = service_for(conn, "fieldtest", Actor(user_id=None, via="system"))
+    with records(platform, "fieldtest") as service:
         return service.list("deal").records
 
 

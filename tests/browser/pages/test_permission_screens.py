@@ -9,10 +9,9 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tessera.engines.forms import Actor
 from tessera.platform.models import User
-from tessera.platform.records import service_for
 from tests.conftest import PASSWORD
+from tests.platform.factories import records
 from tests.platform.test_permission_matrix import SECRET_NOTE, World, world
 from tests.platform.test_permission_pages import ro_lead
 
@@ -45,8 +44,8 @@ def test_a_read_only_field_cannot_be_edited(
     name.fill("Renamed in the browser")
     page.locator(".rt-form-actions").get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("heading", name="Renamed in the browser")).to_be_visible()
-    with world.platform.db.engine.begin() as conn:
-        lead = service_for(conn, "ro", Actor(user_id=None, via="system")).get("lead", ro_lead)
+    with records(world.platform, "ro") as system:
+        lead = system.get("lead", ro_lead)
     assert (lead["name"], lead["stage"]) == ("Renamed in the browser", "new")
 
 

@@ -13,18 +13,15 @@ import pytest
 import sqlalchemy as sa
 
 from tessera.engines.definitions import (
-    AppModel,
     PlatformTables,
-    apply,
     build_metadata,
     compile_app,
-    plan,
     purge,
     schema_transaction,
 )
 from tessera.engines.definitions.tables import cycle_links
 
-from .factories import Doc, tweak
+from .factories import Doc, app_doc, publish, tweak
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -43,12 +40,7 @@ def _entity(key: str, *links: tuple[str, str]) -> Doc:
 
 def _app(*entities: Doc) -> Doc:
     # "keep" stays when the cycle's entities are dropped (an app needs one entity)
-    return {
-        "format": "tessera.app/1",
-        "key": "cyc",
-        "label": "Cycles",
-        "entities": [*entities, _entity("keep")],
-    }
+    return app_doc("cyc", "Cycles", *entities, _entity("keep"))
 
 
 #: shape -> app document (each also has an unlinked entity "keep")
@@ -76,23 +68,6 @@ def links(doc: Doc) -> list[tuple[str, str, str]]:
 
 def table(entity: str) -> str:
     return f"x_cyc__{entity}"
-
-
-def publish(
-    engine: sa.Engine,
-    old: AppModel | None,
-    new: AppModel,
-    platform: PlatformTables,
-    tag: str,
-    *,
-    confirm: bool = False,
-) -> list[str]:
-    with schema_transaction(engine) as conn:
-        schema_plan = plan(conn, old, new, platform, tag=tag)
-        apply(conn, schema_plan, confirm_destructive=confirm)
-    with engine.connect() as conn:  # the live schema now matches: nothing left to do
-        assert plan(conn, new, new, platform, tag="again").is_empty
-    return schema_plan.describe()
 
 
 def foreign_keys(engine: sa.Engine, entity: str) -> set[tuple[str, str]]:

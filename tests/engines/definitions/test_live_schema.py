@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy as sa
 
 from tessera.engines.definitions import (
-    AppModel,
     DestructiveChangeRefused,
     PlatformTables,
     apply,
@@ -19,32 +18,29 @@ from tessera.engines.definitions import (
     schema_transaction,
 )
 
-from .factories import Doc, tweak
+from .factories import Doc, app_doc, publish, tweak
 
-V1: Doc = {
-    "format": "tessera.app/1",
-    "key": "crm",
-    "label": "CRM",
-    "entities": [
-        {
-            "key": "account",
-            "title": "name",
-            "fields": [{"key": "name", "type": "text", "required": True}],
-        },
-        {
-            "key": "deal",
-            "title": "name",
-            "fields": [
-                {"key": "name", "type": "text", "max_length": 50},
-                {"key": "account", "type": "link", "entity": "account"},
-                {"key": "qty", "type": "integer"},
-                {"key": "stage", "type": "select", "options": ["new", "won"]},
-                {"key": "memo", "type": "text"},
-                {"key": "tags", "type": "multi_link", "entity": "account"},
-            ],
-        },
-    ],
-}
+V1: Doc = app_doc(
+    "crm",
+    "CRM",
+    {
+        "key": "account",
+        "title": "name",
+        "fields": [{"key": "name", "type": "text", "required": True}],
+    },
+    {
+        "key": "deal",
+        "title": "name",
+        "fields": [
+            {"key": "name", "type": "text", "max_length": 50},
+            {"key": "account", "type": "link", "entity": "account"},
+            {"key": "qty", "type": "integer"},
+            {"key": "stage", "type": "select", "options": ["new", "won"]},
+            {"key": "memo", "type": "text"},
+            {"key": "tags", "type": "multi_link", "entity": "account"},
+        ],
+    },
+)
 
 
 def v2_change(doc: Doc) -> None:
@@ -60,22 +56,6 @@ def v2_change(doc: Doc) -> None:
 
 def v3_change(doc: Doc) -> None:
     doc["entities"][1]["fields"] = [f for f in doc["entities"][1]["fields"] if f["key"] != "memo"]
-
-
-def publish(
-    engine: sa.Engine,
-    old: AppModel | None,
-    new: AppModel,
-    platform: PlatformTables,
-    tag: str,
-    confirm: bool = False,
-) -> list[str]:
-    with schema_transaction(engine) as conn:
-        schema_plan = plan(conn, old, new, platform, tag=tag)
-        apply(conn, schema_plan, confirm_destructive=confirm)
-    with engine.connect() as conn:  # publishing again changes nothing
-        assert plan(conn, new, new, platform, tag="again").is_empty
-    return schema_plan.describe()
 
 
 def rows(engine: sa.Engine, table: str = "x_crm__deal") -> list[dict[str, Any]]:

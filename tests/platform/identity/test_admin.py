@@ -341,3 +341,36 @@ def test_role_keys_cannot_be_changed(
     assert role.key == "sales_director" and role.label == {"en": "Head of sales"}
     bad = web.post("/admin/roles", {"key": "Bad Key!", "label_en": "x"})
     assert bad.status_code == 200 and "Lower-case letters" in bad.get_data(as_text=True)
+
+
+def test_edits_are_audited_field_by_field_and_unchanged_saves_leave_no_row(
+    web: Web, platform: Platform, user_factory: Callable[..., User]
+) -> None:
+    admin = user_factory(platform_role="system_admin", phone=None)
+    web.sign_in(admin.email)
+    web.post("/admin/roles", {"key": "buyer", "label_en": "Buyer", "description": "  "})
+    with platform.db.session() as db:
+        role = db.scalars(sa.select(Role)).one()
+    assert role.description is None  # blank free text is stored as None
+    edit = {"key": "buyer", "label_en": "Buyer", "label_zh": "采购", "description": " Buys "}
+    web.post(f"/admin/roles/{role.id}", edit)
+    web.post(f"/admin/roles/{role.id}", edit)  # the same again: nothing changed
+    profile = {"name": " Ada ", "phone": " 123 ", "locale": "en", "time_zone": "UTC"}
+    web.post("/profile", profile)
+    with platform.db.session() as db:
+        rows = db.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.action.in_(["role.updated", "user.updated"]))
+            .order_by(AuditEntry.id)
+        ).all()
+    assert [(r.action, r.record_id, r.changes) for r in rows] == [
+        (
+            "role.updated",
+            role.id,
+            {
+                "description": [None, "Buys"],
+                "label": [{"en": "Buyer"}, {"en": "Buyer", "zh-CN": "采购"}],
+            },
+        ),
+        ("user.updated", admin.id, {"name": [admin.name, "Ada"], "phone": [None, "123"]}),
+    ]

@@ -8,8 +8,8 @@ from typing import Any
 
 from tessera.engines.forms import Actor
 from tessera.platform import apps
-from tessera.platform.records import service_for
 from tessera.platform.runtime import Platform
+from tests.platform.factories import records
 
 APP = "fieldtest"
 
@@ -153,14 +153,13 @@ def create(
     platform: Platform, entity: str, values: dict[str, Any], user_id: int | None = None
 ) -> dict[str, Any]:
     """A record created through the records service, as any page would."""
-    with platform.db.engine.begin() as conn:
-        service = service_for(conn, APP, Actor(user_id=user_id, via="system"))
+    with records(platform, APP, Actor(user_id=user_id, via="system")) as service:
         return service.create(entity, values)
 
 
 def get(platform: Platform, entity: str, record_id: int) -> dict[str, Any]:
-    with platform.db.engine.begin() as conn:
-        return service_for(conn, APP, Actor(user_id=None, via="system")).get(entity, record_id)
+    with records(platform, APP) as system:
+        return system.get(entity, record_id)
 
 
 CSRF = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
@@ -178,8 +177,7 @@ Signer = Callable[..., Any]
 
 def many(platform: Platform, count: int, **values: Any) -> list[int]:
     """``count`` deals named ``Deal 000``… created in one bulk call."""
-    with platform.db.engine.begin() as conn:
-        service = service_for(conn, APP, Actor(user_id=None, via="system"))
+    with records(platform, APP) as service:
         return service.bulk_create(
             "deal", [{"name": f"Deal {n:03d}", "stage": "new", **values} for n in range(count)]
         )

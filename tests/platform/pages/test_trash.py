@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from tessera.engines.forms import Actor, NotFound
-from tessera.platform.records import service_for
+from tessera.engines.forms import NotFound
 from tessera.platform.runtime import Platform
 from tests.conftest import Web
+from tests.platform.factories import records
 from tests.platform.test_permission_matrix import World, world  # noqa: F401 - the fixture
 
 from . import factories
@@ -21,14 +21,13 @@ TRASH = DEALS + "trash"
 
 def trashed(platform: Platform, *names: str) -> list[int]:
     ids = [factories.create(platform, "deal", {"name": name})["id"] for name in names]
-    with platform.db.engine.begin() as conn:
-        service_for(conn, "fieldtest", Actor(user_id=None, via="system")).bulk_delete("deal", ids)
+    with records(platform, "fieldtest") as system:
+        system.bulk_delete("deal", ids)
     return ids
 
 
 def deleted_at(platform: Platform, record_id: int) -> Any:
-    with platform.db.engine.begin() as conn:
-        service = service_for(conn, "fieldtest", Actor(user_id=None, via="system"))
+    with records(platform, "fieldtest") as service:
         return service.get("deal", record_id, trashed=None)["deleted_at"]
 
 
@@ -94,8 +93,7 @@ def test_the_trash_needs_the_csrf_token_and_a_good_cursor(
 def test_the_trash_is_scoped_by_permissions(world: World, web: Web) -> None:  # noqa: F811
     trash = "/apps/perm/lead/trash"
     platform = world.platform
-    with platform.db.engine.begin() as conn:
-        system = service_for(conn, "perm", Actor(user_id=None, via="system"))
+    with records(platform, "perm") as system:
         system.bulk_delete("lead", [world.leads["rep"], world.leads["rep2"]])
     web.sign_in(world.users["rep"].email)
     html = web.client.get(trash).get_data(as_text=True)
@@ -113,8 +111,7 @@ def test_the_trash_is_scoped_by_permissions(world: World, web: Web) -> None:  # 
     web.sign_out()
     web.sign_in(world.users["outsider"].email)
     assert web.client.get(trash).status_code == 403
-    with platform.db.engine.begin() as conn:
-        system = service_for(conn, "perm", Actor(user_id=None, via="system"))
+    with records(platform, "perm") as system:
         assert system.get("lead", world.leads["rep2"], trashed=True)["deleted_at"] is not None
 
 

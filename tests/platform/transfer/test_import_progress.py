@@ -14,9 +14,8 @@ from tessera.platform.runtime import Platform
 from tessera.platform.transfer import imports, progress
 from tests.conftest import Web
 from tests.platform.api.conftest import Api
-from tests.platform.transfer.test_transfer import signed_in, start, upload
+from tests.platform.transfer.factories import start, upload
 
-__all__ = ["signed_in"]
 ROWS = imports.BATCH * 2 + imports.BATCH // 2
 
 

@@ -5,25 +5,21 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable
-from typing import Any
 
 import openpyxl
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 
 from tessera.engines.definitions import compile_app
-from tessera.engines.forms import Actor
-from tessera.platform import jobs
-from tessera.platform.models import Import, Job, User
-from tessera.platform.records import service_for
+from tessera.platform.models import Import, User
 from tessera.platform.runtime import Platform
 from tessera.platform.transfer.exports import header, neutralise, unneutralise
 from tessera.platform.transfer.imports import auto_map
 from tests.conftest import Web
-from tests.platform.api.conftest import Api, Token
+from tests.platform.api.conftest import Api
+from tests.platform.factories import records
+from tests.platform.transfer.factories import run_imports, start, status, upload
 
 HOSTILE = [
     '=HYPERLINK("http://evil","x")',
@@ -40,15 +36,6 @@ def test_neutralise_prefixes_formulas_and_leaves_numbers() -> None:
         assert neutralise(text).startswith("'") and unneutralise(neutralise(text)) == text
     for text in ["-12.50", "+3", "plain", "a=b", "", "李雷"]:
         assert neutralise(text) == text
-
-
-@pytest.fixture
-def signed_in(
-    kit: Platform, app: Flask, user_factory: Callable[..., User], token_for: Token, web: Web
-) -> tuple[Web, Api]:
-    user = user_factory(name="Ada", locale="zh-CN")
-    web.sign_in(user.email)
-    return web, Api(app.test_client(), token_for(user))
 
 
 def test_export_csv_has_a_bom_labels_the_list_filter_and_neutralised_cells(
@@ -125,46 +112,6 @@ def test_columns_map_by_key_and_by_the_label_an_export_gives() -> None:
                     ["order line", "QTY"]):  # fmt: skip
         assert auto_map(order, columns) == ["order_line", "qty"], columns
     assert auto_map(order, ["Order line", "order_line", "nothing"]) == ["order_line", None, None]
-
-
-def upload(web: Web, content: bytes, name: str = "items.csv") -> Any:
-    token = web.csrf("/apps/kit/item/import")
-    return web.client.post(
-        "/apps/kit/item/import",
-        data={"csrf_token": token, "file": (io.BytesIO(content), name)},
-        content_type="multipart/form-data",
-    )
-
-
-def start(web: Web, location: str, mapping: dict[int, str] | None = None, **options: str) -> None:
-    page = web.client.get(location).get_data(as_text=True)
-    form: dict[str, str] = {
-        "csrf_token": web.csrf(location),
-        "mode": "create",
-        "on_error": "all_or_nothing",
-    }
-    for i, chosen in re.findall(
-        r'name="map-(\d+)".*?(?:<option value="([a-z_]+)" selected>|</select>)', page, re.S
-    ):
-        form[f"map-{i}"] = chosen
-    for i, key in (mapping or {}).items():
-        form[f"map-{i}"] = key
-    form.update(options)
-    response = web.client.post(location, data=form)
-    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
-
-
-def run_imports(platform: Platform) -> None:
-    with platform.db.session() as db:
-        ids = db.scalars(
-            sa.select(Job.id).where(Job.task == "transfer.import", Job.status == "queued")
-        ).all()
-    for job_id in ids:
-        jobs.execute(platform, job_id)
-
-
-def status(web: Web, location: str) -> dict[str, Any]:
-    return web.client.get(location + "/status").get_json()  # type: ignore[no-any-return]
 
 
 GBK_CSV = (
@@ -259,10 +206,8 @@ def test_upsert_finds_every_existing_key_of_a_batch_beyond_one_page(
     """A batch of 1,000 rows looks its keys up in pages of 500: keys past the first page are
     updated too, not created again (which the unique code would refuse)."""
     web, api = signed_in
-    with kit.db.engine.begin() as conn:
-        service_for(conn, "kit", Actor(user_id=None, via="system")).bulk_create(
-            "item", [{"name": f"Old {n}", "code": f"K{n:04d}"} for n in range(620)]
-        )
+    with records(kit, "kit") as system:
+        system.bulk_create("item", [{"name": f"Old {n}", "code": f"K{n:04d}"} for n in range(620)])
     lines = [f"K{n:04d},New {n}" for n in range(630)]
     location = upload(web, ("code,name\n" + "\n".join(lines) + "\n").encode()).headers["Location"]
     start(web, location, mode="upsert", unique_field="code")

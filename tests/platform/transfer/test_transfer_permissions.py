@@ -22,13 +22,12 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from tessera.engines.forms import Actor
 from tessera.platform import apps
-from tessera.platform.models import Import, Role, RoleMembership, User
-from tessera.platform.records import service_for
+from tessera.platform.models import Import, RoleMembership, User
 from tessera.platform.runtime import Platform
 from tests.conftest import Web
-from tests.platform.transfer.test_transfer import run_imports
+from tests.platform.factories import install, records
+from tests.platform.transfer.factories import choose, run_imports, upload
 
 SECRET_AMOUNT = 987654
 
@@ -75,9 +74,7 @@ class World:
 
 @pytest.fixture
 def world(platform: Platform, user_factory: Callable[..., User]) -> World:
-    apps.install(platform.db.engine, xfer_app())
-    with platform.db.session() as db:
-        roles = {r.key: r.id for r in db.query(Role).filter(Role.key.like("x%"))}
+    roles = install(platform, xfer_app())
     users = {
         "rep": user_factory(name="Rep One", roles=[roles["xrep"]]),
         "rep2": user_factory(name="Rep Two", roles=[roles["xrep"]]),
@@ -87,8 +84,7 @@ def world(platform: Platform, user_factory: Callable[..., User]) -> World:
         "importer": user_factory(name="Importer", roles=[roles["ximporter"]]),
         "outsider": user_factory(name="Outsider"),
     }
-    with platform.db.engine.begin() as conn:
-        system = service_for(conn, "xfer", Actor(user_id=None, via="system"))
+    with records(platform, "xfer") as system:
         acme = system.create("account", {"name": "Acme Corp"})["id"]
         beta = system.create("account", {"name": "Beta Ltd"})["id"]
         leads = {
@@ -125,22 +121,7 @@ def xlsx_rows(response: Any) -> list[tuple[Any, ...]]:
     return list(book.worksheets[0].iter_rows(values_only=True))
 
 
-def upload(web: Web, content: bytes, name: str = "leads.csv") -> Any:
-    token = web.csrf("/apps/xfer/lead/")
-    return web.client.post(
-        "/apps/xfer/lead/import",
-        data={"csrf_token": token, "file": (io.BytesIO(content), name)},
-        content_type="multipart/form-data",
-    )
-
-
-def choose(web: Web, location: str, mapping: dict[int, str], **options: str) -> Any:
-    form = {"csrf_token": web.csrf(location), "mode": "create", "on_error": "all_or_nothing"}
-    form.update({f"map-{i}": key for i, key in mapping.items()})
-    form.update(options)
-    return web.client.post(location, data=form)
-
-
+LEADS = "/apps/xfer/lead"
 EXPORTS = ("/apps/xfer/lead/export?format=csv", "/apps/xfer/lead/export?format=xlsx")
 
 
@@ -223,7 +204,7 @@ def test_import_needs_the_import_and_create_rights(app: Flask, world: World, who
 
 def test_someone_elses_import_is_404_everywhere(app: Flask, world: World) -> None:
     owner = signed_in(app, world, "rep")
-    location = upload(owner, b"name,code\nBad,C-rep\n").headers["Location"]
+    location = upload(owner, b"name,code\nBad,C-rep\n", entity=LEADS).headers["Location"]
     assert choose(owner, location, {0: "name", 1: "code"}).status_code == 302
     run_imports(world.platform)  # the code is taken: an error report exists
     with owner.client.get(location + "/errors.csv") as report:
@@ -238,7 +219,7 @@ def test_someone_elses_import_is_404_everywhere(app: Flask, world: World) -> Non
 
 def test_an_import_fills_only_writable_fields_and_stays_in_scope(app: Flask, world: World) -> None:
     web = signed_in(app, world, "rep")
-    location = upload(web, b"name,amount\nFresh,12\n").headers["Location"]
+    location = upload(web, b"name,amount\nFresh,12\n", entity=LEADS).headers["Location"]
     page = text(web.client.get(location))
     assert 'value="amount"' not in page  # the hidden field is not offered
     refused = choose(web, location, {0: "name", 1: "amount"})
@@ -255,7 +236,7 @@ def test_an_import_fills_only_writable_fields_and_stays_in_scope(app: Flask, wor
 
 def test_updating_existing_records_needs_the_update_right(app: Flask, world: World) -> None:
     web = signed_in(app, world, "importer")  # import and create, no update
-    location = upload(web, b"code,name\nC-rep,Renamed\n").headers["Location"]
+    location = upload(web, b"code,name\nC-rep,Renamed\n", entity=LEADS).headers["Location"]
     refused = choose(web, location, {0: "code", 1: "name"}, mode="upsert", unique_field="code")
     assert refused.status_code == 400
     run_imports(world.platform)
@@ -266,7 +247,7 @@ def test_updating_existing_records_needs_the_update_right(app: Flask, world: Wor
 
 def test_rights_taken_away_before_the_job_runs_stop_the_import(app: Flask, world: World) -> None:
     web = signed_in(app, world, "rep")
-    location = upload(web, b"name\nLate\n").headers["Location"]
+    location = upload(web, b"name\nLate\n", entity=LEADS).headers["Location"]
     assert choose(web, location, {0: "name"}).status_code == 302
     with world.platform.db.session() as db:
         db.execute(sa.delete(RoleMembership).where(RoleMembership.user_id == world.users["rep"].id))
@@ -274,6 +255,25 @@ def test_rights_taken_away_before_the_job_runs_stop_the_import(app: Flask, world
     with world.platform.db.session() as db:
         record = db.scalars(sa.select(Import)).one()
         assert record.status == "failed" and record.created_count in (0, None)
+        assert record.message == "you may no longer import these records or fill these fields"
     with world.platform.db.engine.connect() as conn:
         table = apps.published(conn, "xfer").table("lead")
         assert conn.scalar(sa.select(table.c.id).where(table.c.name == "Late")) is None
+
+
+def test_an_import_whose_user_was_deactivated_before_the_job_runs_fails(
+    app: Flask, world: World
+) -> None:
+    web = signed_in(app, world, "rep")
+    location = upload(web, b"name\nOrphan\n", entity=LEADS).headers["Location"]
+    assert choose(web, location, {0: "name"}).status_code == 302
+    with world.platform.db.session() as db:
+        db.execute(sa.update(User).where(User.id == world.users["rep"].id).values(is_active=False))
+    run_imports(world.platform)
+    with world.platform.db.session() as db:
+        record = db.scalars(sa.select(Import)).one()
+        assert (record.status, record.message) == ("failed", "the user who started it is gone")
+        assert record.finished_at is not None
+    with world.platform.db.engine.connect() as conn:
+        table = apps.published(conn, "xfer").table("lead")
+        assert conn.scalar(sa.select(table.c.id).where(table.c.name == "Orphan")) is None

@@ -17,7 +17,7 @@ from tessera.platform import audit
 from tessera.platform.identity import departments
 from tessera.platform.identity.admin import blueprint
 from tessera.platform.identity.current import require_identity
-from tessera.platform.identity.forms import DepartmentForm, RoleForm, options
+from tessera.platform.identity.forms import DepartmentForm, RoleForm, options, role_values
 from tessera.platform.models import Department, Role, RoleMembership, User
 from tessera.platform.runtime import current_platform
 
@@ -106,19 +106,18 @@ def department_edit(department_id: int) -> ResponseReturnValue:
             if departments.would_cycle(departments.parent_map(db), department.id, parent):
                 form.parent_id.errors.append(gettext("A department cannot be placed under itself."))
             else:
-                fields = ("name", "parent_id", "manager_id")
-                before = audit.fields_of(department, fields)
-                department.name = form.name.data.strip()
-                department.parent_id = parent
-                department.manager_id = _int_or_none(form.manager_id.data)
-                audit.record_update(
+                values = {
+                    "name": form.name.data.strip(),
+                    "parent_id": parent,
+                    "manager_id": _int_or_none(form.manager_id.data),
+                }
+                audit.update(
                     db,
                     "department.updated",
-                    before=before,
-                    after=audit.fields_of(department, fields),
+                    department,
+                    values,
                     actor_id=identity.user_id,
                     entity="department",
-                    record_id=department.id,
                 )
                 flash(gettext("The changes have been saved."), "success")
                 return redirect(url_for("admin.departments_page"))
@@ -166,12 +165,8 @@ def roles() -> ResponseReturnValue:
             if db.scalar(sa.select(Role.id).where(Role.key == key)) is not None:
                 form.key.errors.append(gettext("A role with this key exists already."))
             else:
-                label = {"en": form.label_en.data.strip()}
-                if form.label_zh.data and form.label_zh.data.strip():
-                    label["zh-CN"] = form.label_zh.data.strip()
-                role = Role(
-                    key=key, label=label, description=(form.description.data or "").strip() or None
-                )
+                values = role_values(form)
+                role = Role(key=key, **values)
                 db.add(role)
                 db.flush()
                 audit.record(
@@ -180,7 +175,7 @@ def roles() -> ResponseReturnValue:
                     actor_id=identity.user_id,
                     entity="role",
                     record_id=role.id,
-                    changes={"key": key, "label": label},
+                    changes={"key": key, "label": values["label"]},
                 )
                 flash(gettext("The role has been created."), "success")
                 return redirect(url_for("admin.roles"))
@@ -209,20 +204,13 @@ def role_edit(role_id: int) -> ResponseReturnValue:
         # The key is fixed: whatever the POST says, the stored key is validated and kept.
         form.key.data = role.key
         if form.validate_on_submit():
-            label = {"en": form.label_en.data.strip()}
-            if form.label_zh.data and form.label_zh.data.strip():
-                label["zh-CN"] = form.label_zh.data.strip()
-            before = audit.fields_of(role, ("label", "description"))
-            role.label = label
-            role.description = (form.description.data or "").strip() or None
-            audit.record_update(
+            audit.update(
                 db,
                 "role.updated",
-                before=before,
-                after=audit.fields_of(role, ("label", "description")),
+                role,
+                role_values(form),
                 actor_id=identity.user_id,
                 entity="role",
-                record_id=role.id,
             )
             flash(gettext("The changes have been saved."), "success")
             return redirect(url_for("admin.roles"))

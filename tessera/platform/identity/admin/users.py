@@ -19,11 +19,22 @@ from tessera.platform.i18n import localised
 from tessera.platform.identity import departments, resets, sessions
 from tessera.platform.identity.admin import blueprint
 from tessera.platform.identity.current import require_identity
-from tessera.platform.identity.forms import UserForm, options
+from tessera.platform.identity.forms import UserForm, options, profile_values
 from tessera.platform.models import Department, Role, RoleMembership, User
 from tessera.platform.runtime import current_platform
 
 PAGE_SIZE = 50
+#: the columns an edit may change, audited field by field (with the role ids beside them)
+AUDITED = (
+    "name",
+    "email",
+    "phone",
+    "locale",
+    "time_zone",
+    "platform_role",
+    "department_id",
+    "is_active",
+)
 
 
 def _fill_choices(db: Session, form: UserForm) -> None:
@@ -102,11 +113,8 @@ def user_new() -> ResponseReturnValue:
             form.email.errors.append(gettext("A user with this email exists already."))
             return render_template("admin/user_form.html", form=form, user=None)
         user = User(
-            name=form.name.data.strip(),
+            **profile_values(form),
             email=email,
-            phone=(form.phone.data or "").strip() or None,
-            locale=form.locale.data,
-            time_zone=form.time_zone.data,
             platform_role=form.platform_role.data,
             department_id=int(form.department_id.data) if form.department_id.data else None,
             is_active=bool(form.is_active.data),
@@ -167,21 +175,12 @@ def user_edit(user_id: int) -> ResponseReturnValue:
             flash(gettext("The last active system administrator must stay."), "error")
             return render_template("admin/user_form.html", form=form, user=user), 409
         before = {
-            "name": user.name,
-            "email": user.email,
-            "phone": user.phone,
-            "locale": user.locale,
-            "time_zone": user.time_zone,
-            "platform_role": user.platform_role,
-            "department_id": user.department_id,
-            "is_active": user.is_active,
+            **audit.fields_of(user, AUDITED),
             "role_ids": sorted(int(r) for r in _role_ids(db, user.id)),
         }
-        user.name = form.name.data.strip()
+        for name, value in profile_values(form).items():
+            setattr(user, name, value)
         user.email = email
-        user.phone = (form.phone.data or "").strip() or None
-        user.locale = form.locale.data
-        user.time_zone = form.time_zone.data
         user.platform_role = role
         user.department_id = int(form.department_id.data) if form.department_id.data else None
         user.is_active = active
@@ -189,18 +188,7 @@ def user_edit(user_id: int) -> ResponseReturnValue:
         db.execute(sa.delete(RoleMembership).where(RoleMembership.user_id == user.id))
         for role_id in new_roles:
             db.add(RoleMembership(user_id=user.id, role_id=role_id))
-        after = {
-            **before,
-            "name": user.name,
-            "email": user.email,
-            "phone": user.phone,
-            "locale": user.locale,
-            "time_zone": user.time_zone,
-            "platform_role": user.platform_role,
-            "department_id": user.department_id,
-            "is_active": user.is_active,
-            "role_ids": new_roles,
-        }
+        after = {**audit.fields_of(user, AUDITED), "role_ids": new_roles}
         changes = audit.diff(before, after)
         if changes:
             grants = {"platform_role", "department_id", "is_active", "role_ids"} & set(changes)

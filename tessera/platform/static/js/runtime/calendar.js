@@ -4,32 +4,26 @@
 // back to its day and the reason shows.  Keyboard users reschedule in the event's edit form
 // (the pencil link beside each event).
 import Sortable from "../../vendor/sortable.esm.js";
-import { request, toast, text } from "./shared.js";
+import { postMove, toast } from "./shared.js";
 
 export function initCalendar(root) {
   const grid = root.querySelector("[data-calendar]");
   if (!grid) return;
 
-  async function move(item, from, to, putBack) {
+  function move(item, from, to, putBack) {
     if (from === to) return;
-    item.classList.add("is-saving");
-    const { ok, data } = await request(grid.dataset.moveUrl, {
-      method: "POST",
-      json: { id: Number(item.dataset.id), field: grid.dataset.field, to: to.dataset.day, version: Number(item.dataset.version) },
+    postMove(item, {
+      url: grid.dataset.moveUrl,
+      field: grid.dataset.field,
+      to: to.dataset.day,
+      putBack,
+      onMoved() {
+        dayOf(to).classList.remove("is-empty");
+        if (!from.querySelector("[data-event]")) dayOf(from).classList.add("is-empty");
+        toast(grid.dataset.textMoved.replace("{day}", to.dataset.dayLabel || to.dataset.day));
+      },
+      focus: () => item.querySelector("a")?.focus(),
     });
-    item.classList.remove("is-saving");
-    if (ok) {
-      item.dataset.version = String(data.version);
-      dayOf(to).classList.remove("is-empty");
-      if (!from.querySelector("[data-event]")) dayOf(from).classList.add("is-empty");
-      toast(grid.dataset.textMoved.replace("{day}", to.dataset.dayLabel || to.dataset.day));
-    } else {
-      putBack();
-      item.classList.add("is-refused");
-      setTimeout(() => item.classList.remove("is-refused"), 600);
-      toast(data.error || text("textError"), { error: true });
-      item.querySelector("a")?.focus();
-    }
   }
 
   const dayOf = (list) => list.closest(".rt-cal-day");

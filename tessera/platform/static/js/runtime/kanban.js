@@ -3,7 +3,7 @@
 // records service; when it is refused the card goes back where it was and the reason shows.
 // A long column shows its first cards and loads the next ones on request ("Load more").
 import Sortable from "../../vendor/sortable.esm.js";
-import { request, toast, text } from "./shared.js";
+import { postMove, request, toast, text } from "./shared.js";
 
 export function initBoard(root) {
   const board = root.querySelector("[data-board]");
@@ -20,25 +20,18 @@ export function initBoard(root) {
 
   async function move(card, from, to, putBack) {
     if (from === to) return;
-    card.classList.add("is-saving");
-    const { ok, data } = await request(board.dataset.moveUrl, {
-      method: "POST",
-      json: { id: Number(card.dataset.id), field: board.dataset.field, to: to.dataset.column, version: Number(card.dataset.version) },
+    await postMove(card, {
+      url: board.dataset.moveUrl,
+      field: board.dataset.field,
+      to: to.dataset.column,
+      putBack,
+      onMoved() {
+        bump(from, -1);
+        bump(to, 1);
+        const label = to.querySelector(".rt-column-title")?.textContent.trim() || "";
+        toast(board.dataset.textMoved.replace("{column}", label));
+      },
     });
-    card.classList.remove("is-saving");
-    if (ok) {
-      card.dataset.version = String(data.version);
-      bump(from, -1);
-      bump(to, 1);
-      const label = to.querySelector(".rt-column-title")?.textContent.trim() || "";
-      toast(board.dataset.textMoved.replace("{column}", label));
-    } else {
-      putBack();
-      card.classList.add("is-refused");
-      setTimeout(() => card.classList.remove("is-refused"), 600);
-      toast(data.error || text("textError"), { error: true });
-      card.focus();
-    }
     counts();
   }
 

@@ -1,5 +1,6 @@
 // Small helpers every runtime module shares: the page's settings, JSON requests with the CSRF
-// token, a toast for messages, and a debounce.
+// token, a toast for messages, a debounce, and the drag-and-drop move of a board card or a
+// calendar event.
 
 export const root = document.querySelector("[data-runtime]");
 
@@ -40,6 +41,31 @@ export function toast(message, { error = false } = {}) {
   toastTimer = setTimeout(() => {
     box.hidden = true;
   }, error ? 7000 : 3500);
+}
+
+// One move of a dragged card (a board card, a calendar event) posted to the page's /_/move: one
+// update of `field` to `to` through the records service, with the card's version for locking.
+// Accepted, the card takes the new version and `onMoved` runs; refused, `putBack` returns the
+// card to where it was, it flashes, the reason shows and `focus` gives keyboard users their
+// place back.  Resolves to whether the move was accepted.
+export async function postMove(card, { url, field, to, putBack, onMoved, focus = () => card.focus() }) {
+  card.classList.add("is-saving");
+  const { ok, data } = await request(url, {
+    method: "POST",
+    json: { id: Number(card.dataset.id), field, to, version: Number(card.dataset.version) },
+  });
+  card.classList.remove("is-saving");
+  if (ok) {
+    card.dataset.version = String(data.version);
+    onMoved();
+  } else {
+    putBack();
+    card.classList.add("is-refused");
+    setTimeout(() => card.classList.remove("is-refused"), 600);
+    toast(data.error || text("textError"), { error: true });
+    focus();
+  }
+  return ok;
 }
 
 export function debounce(fn, wait) {
