@@ -64,3 +64,16 @@ def test_without_redis_figures_the_status_falls_back_to_the_database(
     progress.Publisher(kit, record.id).publish(4, 10)
     shown = web.client.get(location + "/status").get_json()
     assert (shown["processed"], shown["total"], shown["percent"]) == (4, 10, 40)
+
+
+def test_the_progress_page_hands_its_script_the_rows_sentence_with_its_placeholders(
+    signed_in: tuple[Web, Api], kit: Platform
+) -> None:
+    """The page is drawn in the reader's language (zh-CN here) with ``%(done)s`` and
+    ``%(total)s`` left in for import.js to fill, not filled (or refused) by the template."""
+    web, _api = signed_in
+    location = upload(web, b"name,qty\nWasher,1\n").headers["Location"]
+    start(web, location)
+    page = web.client.get(location)
+    assert page.status_code == 200
+    assert 'data-text-rows="%(done)s / %(total)s 行"' in page.get_data(as_text=True)
