@@ -46,10 +46,10 @@ from tessera.engines.forms import (
 )
 from tessera.engines.forms.reads import MAX_LIMIT
 from tessera.engines.forms.search import tidy
-from tessera.engines.messages import Refusal, _l
+from tessera.engines.messages import Phrase, Refusal, _l
 from tessera.platform import apps, jobs
 from tessera.platform.files import EMPTY, TOO_LARGE
-from tessera.platform.i18n import error_text
+from tessera.platform.i18n import error_text, message_text
 from tessera.platform.identity.current import load_identity
 from tessera.platform.models import Import, utcnow
 from tessera.platform.records import scope_for, service_for
@@ -579,7 +579,7 @@ def run(
         _refuse(
             platform,
             import_id,
-            "the user who started it is gone",
+            _l("The user who started this import is gone."),
             "the user who started this import no longer exists",
         )
     path = folder(platform) / record.stored_name
@@ -602,7 +602,7 @@ def run(
         _refuse(
             platform,
             import_id,
-            "you may no longer import these records or fill these fields",
+            _l("You may no longer import these records or fill these fields."),
             "the user who started this import may not import it",
         )
     importer = Importer(entity, record, report, actor.locale)
@@ -671,7 +671,9 @@ def run(
             import_id,
             status="failed",
             finished_at=utcnow(),
-            message="the import stopped because of an unexpected error; nothing more was written",
+            message=_l(
+                "The import stopped because of an unexpected error; nothing more was written."
+            ),
         )
         raise
     finally:
@@ -699,7 +701,7 @@ def run(
         error_rows=failed_rows,
         finished_at=utcnow(),
         error_report=report_name if report.lines else None,
-        message=_summary(summary, created, updated),
+        message=str(outcome(record.options, written_created, written_updated, failed_rows)),
     )
     publisher.clear()
     if written_created + written_updated >= TIDY_AFTER:
@@ -729,12 +731,34 @@ def tidy_task(ctx: jobs.JobContext, app: str, entity: str, rows: int) -> dict[st
     return {"tidied": True}
 
 
-def _summary(summary: Mapping[str, Any], created: int, updated: int) -> str:
-    if summary["dry_run"]:
-        return (
-            f"dry run: {created} would be created, {updated} updated, "
-            f"{summary['error_rows']} rows have problems"
+def outcome(options: Mapping[str, Any], created: int, updated: int, problems: int) -> Phrase:
+    """What a finished import did, as a sentence in no language yet: the job keeps it in
+    English on the import's row, the status page says it in its reader's language.  The
+    counts stand apart after a colon, so no language needs a plural form for them."""
+    if options.get("dry_run"):
+        return Phrase(
+            _l("Dry run, nothing was written. Would be created: %(created)s; would be updated: "
+               "%(updated)s; rows with problems: %(problems)s"),
+            created=created, updated=updated, problems=problems,
+        )  # fmt: skip
+    if problems and options.get("on_error") != "skip":
+        return Phrase(
+            _l("Nothing was imported. Rows with problems: %(problems)s"), problems=problems
         )
-    if summary["rolled_back"]:
-        return f"nothing was imported: {summary['error_rows']} rows have problems"
-    return f"{created} created, {updated} updated, {summary['error_rows']} rows skipped"
+    return Phrase(
+        _l("Created: %(created)s; updated: %(updated)s; rows skipped: %(problems)s"),
+        created=created, updated=updated, problems=problems,
+    )  # fmt: skip
+
+
+def shown_message(record: Import, locale: str | None = None) -> str | None:
+    """The import row's message in the reader's language: a finished import's outcome from its
+    counts, a failed one's reason (an English msgid written by the job) translated."""
+    if record.status == "done":
+        said = outcome(
+            record.options or {}, record.created_count, record.updated_count, record.error_rows
+        )
+        return message_text(said.template, said.params, str(said), locale)
+    if record.message:
+        return message_text(record.message, {}, record.message, locale)
+    return None

@@ -349,7 +349,7 @@ def import_status(app_key: str, entity_key: str, import_id: int) -> ResponseRetu
         created=record.created_count,
         updated=record.updated_count,
         error_rows=record.error_rows,
-        message=record.message,
+        message=imports.shown_message(record),
         dry_run=bool((record.options or {}).get("dry_run")),
         report_url=url_for(
             ".import_errors", app_key=app_key, entity_key=entity_key, import_id=import_id

@@ -46,6 +46,7 @@ def test_status_shows_progress_below_100_while_an_all_or_nothing_import_runs(
     # ...and at the end the database row is the truth, Redis is cleared
     final = web.client.get(location + "/status", headers={"Accept": "application/json"})
     assert (final.get_json()["status"], final.get_json()["percent"]) == ("done", 100)
+    assert final.get_json()["message"] == f"新建：{ROWS}；更新：0；跳过的行：0"  # a zh-CN reader
     assert progress.read(kit, import_id) is None
     assert api.get("/item?total=true").get_json()["total"] == ROWS
 

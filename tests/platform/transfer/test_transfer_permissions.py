@@ -255,7 +255,7 @@ def test_rights_taken_away_before_the_job_runs_stop_the_import(app: Flask, world
     with world.platform.db.session() as db:
         record = db.scalars(sa.select(Import)).one()
         assert record.status == "failed" and record.created_count in (0, None)
-        assert record.message == "you may no longer import these records or fill these fields"
+        assert record.message == "You may no longer import these records or fill these fields."
     with world.platform.db.engine.connect() as conn:
         table = apps.published(conn, "xfer").table("lead")
         assert conn.scalar(sa.select(table.c.id).where(table.c.name == "Late")) is None
@@ -272,7 +272,8 @@ def test_an_import_whose_user_was_deactivated_before_the_job_runs_fails(
     run_imports(world.platform)
     with world.platform.db.session() as db:
         record = db.scalars(sa.select(Import)).one()
-        assert (record.status, record.message) == ("failed", "the user who started it is gone")
+        assert record.status == "failed"
+        assert record.message == "The user who started this import is gone."
         assert record.finished_at is not None
     with world.platform.db.engine.connect() as conn:
         table = apps.published(conn, "xfer").table("lead")
