@@ -4,7 +4,7 @@
   ``…/import/<id>/status``) → result with the error report (``…/import/<id>/errors.csv``).
 * ``/apps/<app>/<entity>/export?format=csv|xlsx&…``: the list as seen.  It takes the list
   page's own query string (``view``, ``q``, ``sort``, ``filter``, ``formula``, ``cols``), read
-  by the list page's own planner, plus ``ids=1,2,3`` for selected rows.
+  by the list page's own planner, plus ``ids=1,2,3`` (or ``ids=1&ids=2``) for selected rows.
 
 An import belongs to the user who uploaded it: anyone else gets 404 for its pages and files.
 Exporting needs the ``export`` and ``read`` rights, importing ``import`` and ``create`` (403
@@ -107,8 +107,10 @@ def _entity(runtime: Runtime, key: str) -> EntityModel:
 # -- export ------------------------------------------------------------------------------------
 
 
-def _ids(text: str) -> list[int]:
-    parts = [p.strip() for p in text.split(",") if p.strip()]
+def _ids(texts: list[str]) -> list[int]:
+    """Chosen record ids, as ``ids=1,2,3`` or as ``ids=1&ids=2`` (the list page's selection
+    sends the second); 400 for anything that is not a record id."""
+    parts = [p.strip() for text in texts for p in text.split(",") if p.strip()]
     if len(parts) > 10_000 or not all(p.isdigit() and 0 < int(p) < 2**63 for p in parts):
         abort(400)
     return [int(p) for p in parts]
@@ -131,8 +133,8 @@ def export(app_key: str, entity_key: str) -> ResponseReturnValue:
         hidden = runtime.service.hidden(entity)
         columns = [c for c in list_plan.columns if entity.has_field(c) and c not in hidden]
         query = replace(list_plan.query, fields=columns, after=None)
-        if request.args.get("ids"):
-            chosen = {"field": "id", "op": "in", "value": _ids(request.args["ids"])}
+        if any(request.args.getlist("ids")):
+            chosen = {"field": "id", "op": "in", "value": _ids(request.args.getlist("ids"))}
             query = replace(
                 query, filter={"and": [query.filter, chosen]} if query.filter else chosen
             )

@@ -1,6 +1,7 @@
 // Drop-down menus are <details data-menu> elements, so they open without JavaScript.
-// This adds what users expect of a menu: one open at a time, closing on an outside click
-// or Escape (focus goes back to the menu's button).
+// This adds what users expect of a menu: one open at a time, closing on an outside click,
+// on choosing one of its items (a download leaves the page where it is) or on Escape (focus
+// goes back to the menu's button).
 
 export function initMenus(root) {
   const menus = [...root.querySelectorAll("details[data-menu]")];
@@ -16,8 +17,9 @@ export function initMenus(root) {
   }
 
   root.addEventListener("click", (event) => {
+    const item = event.target.closest?.("[role=menuitem]");
     for (const menu of menus) {
-      if (menu.open && !menu.contains(event.target)) menu.open = false;
+      if (menu.open && (!menu.contains(event.target) || (item && menu.contains(item)))) menu.open = false;
     }
   });
 
