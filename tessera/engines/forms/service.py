@@ -94,6 +94,18 @@ def _writers(model: EntityModel) -> _Writers:
     )
 
 
+def _same(model: EntityModel, key: str, new: Any, old: Any) -> bool:
+    """Whether writing ``new`` over ``old`` changes nothing: equal as stored, or both blank
+    (None, "", an empty list) — a form sends ``[]`` for a tag field left empty and ``""`` for
+    an empty box, which must not show as a change in the timeline nor bump the version.  A
+    JSON field's ``{}`` or ``[]`` is a value of its own, not a blank."""
+    if jsonable(new) == jsonable(old):
+        return True
+    if model.has_field(key) and model.field(key).type == "json":
+        return False
+    return is_blank(new) and is_blank(old)
+
+
 def _column_values(writers: _Writers, record: Mapping[str, Any]) -> dict[str, Any]:
     """``record``'s value of every column of :func:`_writers` (same keys for every record)."""
     row: dict[str, Any] = {}
@@ -719,7 +731,7 @@ class RecordService(Reads):
             raise ValidationFailed([e.under(prefix) if prefix else e for e in errors])
         snapshots, _ = self._snapshot(model, [record_id])
         snapshot = snapshots[record_id]
-        changed = {k for k, v in clean.items() if jsonable(v) != jsonable(snapshot.get(k))}
+        changed = {k for k, v in clean.items() if not _same(model, k, v, snapshot.get(k))}
         child_keys = {
             k for k in changed if model.has_field(k) and model.field(k).type == "child_table"
         }

@@ -249,3 +249,21 @@ def test_values_round_trip(open_service: Any) -> None:
         )
     assert product["price"] == Decimal("1234.50")
     assert product["tags"] == ["new", "hot"]
+
+
+def test_a_blank_written_over_a_blank_is_no_change(open_service: Any, sales: Platform) -> None:
+    """A form sends ``[]`` for an empty tag field and ``""`` for an empty box: over a value
+    never set, that changes nothing — no new version, no audit row, no event."""
+    with open_service() as svc:
+        product = svc.create("product", {"name": "Bolt"})
+        assert product["tags"] in (None, [])
+        same = svc.update("product", product["id"], {"tags": [], "price": None})
+        assert same["version"] == 1
+        svc.update("product", product["id"], {"tags": ["hot"]})
+        cleared = svc.update("product", product["id"], {"tags": []})
+    assert cleared["version"] == 3 and cleared["tags"] in (None, [])
+    updates = audit(sales, entity="product", action="updated")
+    assert [row.changes["tags"] for row in updates] == [
+        [product["tags"], ["hot"]],
+        [["hot"], cleared["tags"]],
+    ]
