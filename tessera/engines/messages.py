@@ -40,6 +40,22 @@ def render(template: str, params: Mapping[str, Any]) -> str:
         return template
 
 
+class TemplatedMessage:
+    """For the frozen dataclasses that carry a sentence (``message``) with its ``template``
+    and ``params`` (a field's error, a formula's error): the template defaults to the message
+    (a sentence without values is its own msgid) and the params are a private copy, so a
+    caller's dict is never shared."""
+
+    message: str
+    template: str
+    params: Mapping[str, Any]
+
+    def __post_init__(self) -> None:
+        if not self.template:
+            object.__setattr__(self, "template", self.message)
+        object.__setattr__(self, "params", dict(self.params))
+
+
 class Phrase:
     """A sentence, or a part of one, not yet in any language: ``template`` (an English msgid
     marked with :func:`_l`) and the ``params`` that fill it, which may be phrases themselves.

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from tessera.engines.messages import Phrase, _l, render
+from tessera.engines.messages import Phrase, TemplatedMessage, _l, render
 
 
 def code(text: str) -> Phrase:
@@ -26,7 +26,7 @@ def code(text: str) -> Phrase:
 
 
 @dataclass(frozen=True)
-class ExpressionError:
+class ExpressionError(TemplatedMessage):
     """One problem: ``start``/``end`` are character offsets into the source (end exclusive).
 
     ``template`` defaults to ``message`` (a sentence without values is its own msgid); build
@@ -38,11 +38,6 @@ class ExpressionError:
     end: int = 0
     template: str = ""
     params: Mapping[str, Any] = field(default_factory=dict, hash=False)
-
-    def __post_init__(self) -> None:
-        if not self.template:
-            object.__setattr__(self, "template", self.message)
-        object.__setattr__(self, "params", dict(self.params))  # a copy: never shared
 
     @classmethod
     def of(cls, code: str, phrase: Phrase, start: int = 0, end: int = 0) -> ExpressionError:

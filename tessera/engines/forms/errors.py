@@ -17,11 +17,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tessera.engines.messages import render
+from tessera.engines.messages import TemplatedMessage, render
 
 
 @dataclass(frozen=True)
-class FieldError:
+class FieldError(TemplatedMessage):
     """One problem with one value; ``path`` is empty for problems with the record as a whole.
 
     ``template`` defaults to ``message`` (a sentence without values is its own msgid); ``params``
@@ -33,11 +33,6 @@ class FieldError:
     code: str = "invalid"
     template: str = ""
     params: Mapping[str, Any] = field(default_factory=dict, hash=False)
-
-    def __post_init__(self) -> None:
-        if not self.template:
-            object.__setattr__(self, "template", self.message)
-        object.__setattr__(self, "params", dict(self.params))  # a copy: never shared
 
     @classmethod
     def of(cls, path: str, template: str, code: str = "invalid", /, **params: Any) -> FieldError:
