@@ -8,7 +8,16 @@ Tokens are looked up by id *and* owner, so one user cannot see or revoke another
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
@@ -115,13 +124,18 @@ def my_tokens() -> ResponseReturnValue:
             .where(ApiToken.user_id == identity.user_id)
             .order_by(ApiToken.created_at.desc())
         ).all()
-        return render_template(
-            "profile/tokens.html",
-            form=form,
-            tokens=rows,
-            new_secret=new_secret,
-            token_status=tokens.status,
+        page = make_response(
+            render_template(
+                "profile/tokens.html",
+                form=form,
+                tokens=rows,
+                new_secret=new_secret,
+                token_status=tokens.status,
+            )
         )
+    if new_secret:  # shown once: kept by no cache, and a reload does not post the form again
+        page.headers["Cache-Control"] = "no-store"
+    return page
 
 
 @blueprint.post("/profile/tokens/<int:token_id>/revoke")

@@ -6,8 +6,15 @@ import { initFlashes } from "./flashes.js";
 import { initTimezoneGuess } from "./timezone.js";
 import { initCopy } from "./copy.js";
 
+// A page that shows something once (a new API token) answered a form post: the history
+// entry becomes a plain visit, so reloading it shows the page, not "post the form again?".
+function initShownOnce(root) {
+  if (root.querySelector("[data-shown-once]")) history.replaceState(history.state, "", location.href);
+}
+
 initMenus(document);
 initConfirm(document);
 initFlashes(document);
 initTimezoneGuess(document);
 initCopy(document);
+initShownOnce(document);
