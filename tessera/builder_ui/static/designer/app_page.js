@@ -1,6 +1,6 @@
 // The app designer: the app's name, its entities and its navigation menu.
 import Sortable from "/static/vendor/sortable.esm.js";
-import { h, jsonPath, labelText, page, t } from "./dom.js";
+import { h, jsonPath, labelText, nameOf, page, t } from "./dom.js";
 import { field, labelInputs, select } from "./properties.js";
 import { initShell, showErrors } from "./shell.js";
 import { createStore, watch } from "./state.js";
@@ -28,7 +28,7 @@ function renderEntities() {
   entities.replaceChildren(...doc.entities.map((entity, e) =>
     h("li", { class: "entity-row", "data-path": jsonPath(["entities", e]), "data-entity": entity.key },
       h("div", { class: "entity-name" },
-        h("a", { class: "row-link", href: entityUrl(entity.key), "data-flush": "" }, labelText(entity.label, entity.key)),
+        h("a", { class: "row-link", href: entityUrl(entity.key), "data-flush": "" }, nameOf(entity.label, entity.key)),
         h("span", { class: "muted small" }, h("code", {}, entity.key), " · ", t("%(n)s fields", { n: entity.fields.length }),
           entity.child ? [" · ", t("rows of a child table")] : null)),
       h("div", { class: "problem-slot" }),
@@ -36,8 +36,8 @@ function renderEntities() {
         h("a", { class: "button button-small", href: entityUrl(entity.key), "data-flush": "" }, t("Form")),
         entity.child ? null : h("a", { class: "button button-small", href: viewsUrl(entity.key), "data-flush": "" }, t("Views")),
         h("button", { type: "button", class: "button button-small button-danger-quiet", onclick: () => {
-          const warn = published.has(entity.key) ? t("Delete “%(name)s”? Publishing will ask you to confirm; its table is kept aside until the trash is purged.", { name: labelText(entity.label, entity.key) })
-            : t("Delete “%(name)s”?", { name: labelText(entity.label, entity.key) });
+          const warn = published.has(entity.key) ? t("Delete “%(name)s”? Publishing will ask you to confirm; its table is kept aside until the trash is purged.", { name: nameOf(entity.label, entity.key) })
+            : t("Delete “%(name)s”?", { name: nameOf(entity.label, entity.key) });
           if (window.confirm(warn)) store.apply((d) => steps.removeEntity(d, entity.key));
         } }, t("Delete"))))));
 }
@@ -53,7 +53,7 @@ function renderNavigation() {
       h("div", { class: "nav-fields" },
         labelInputs(t("Menu label"), item.label, `${path}.label`, (locale, text) => store.apply((d) => steps.setLabel(d.navigation[n], "label", locale, text), { coalesce: `nav:${n}:${locale}`, structural: false }), `nav-${n}`),
         h("div", { class: "form-grid" },
-          field(t("Entity"), select(doc.entities.filter((e) => !e.child).map((e) => [e.key, labelText(e.label, e.key)]), item.entity, `${path}.entity`,
+          field(t("Entity"), select(doc.entities.filter((e) => !e.child).map((e) => [e.key, nameOf(e.label, e.key)]), item.entity, `${path}.entity`,
             (value) => store.apply((d) => { d.navigation[n].entity = value; delete d.navigation[n].view; }))),
           field(t("View"), select([["", "—"], ...((entity?.views) || []).map((v) => [v.key, labelText(v.label, v.key)])], item.view || "", `${path}.view`,
             (value) => store.apply((d) => { if (value) d.navigation[n].view = value; else delete d.navigation[n].view; }))))),

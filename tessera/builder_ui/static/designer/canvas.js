@@ -2,7 +2,7 @@
 // reordered and moved between sections, columns and tabs by dragging (SortableJS); each drop
 // becomes a designer step on the draft, and the canvas is drawn again from the document.
 import Sortable from "/static/vendor/sortable.esm.js";
-import { h, jsonPath, labelText, t } from "./dom.js";
+import { h, jsonPath, labelText, nameOf, t } from "./dom.js";
 import { TYPES } from "./palette.js";
 import * as steps from "./steps.js";
 
@@ -116,14 +116,14 @@ function renderPlacement(ctx, entity, base, key, placementPath, span, selection,
     class: "placement" + (selected ? " is-selected" : "") + ` span-${span}`,
     "data-field": key, "data-path": placementPath ? jsonPath(placementPath) : null,
     tabindex: "0", role: "button", "aria-pressed": String(selected),
-    "aria-label": `${labelText(field.label, key)} (${type.name})`,
+    "aria-label": `${nameOf(field.label, key)} (${type.name})`,
     onclick: () => store.select({ kind: "field", key }),
     onkeydown: (event) => onPlacementKey(ctx, event, key),
   },
   h("div", { class: "field-card", "data-path": jsonPath([...base, "fields", j]) },
     h("span", { class: "type-mark", "aria-hidden": "true" }, type.mark),
     h("span", { class: "field-card-text" },
-      h("span", { class: "field-card-label" }, labelText(field.label, key), field.required ? h("span", { class: "required-mark" }, " *") : null),
+      h("span", { class: "field-card-label" }, nameOf(field.label, key), field.required ? h("span", { class: "required-mark" }, " *") : null),
       h("span", { class: "field-card-meta" }, type.name, " · ", h("code", {}, key))),
     conditional ? h("span", { class: "chip chip-condition", title: placement.visible_if || placement.read_only_if }, t("Conditional")) : null,
     field.type === "child_table" && field.entity

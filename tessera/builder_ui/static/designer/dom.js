@@ -1,3 +1,5 @@
+import { humanise } from "./words.js";
+
 export const clone = (value) => JSON.parse(JSON.stringify(value));
 
 // Small DOM helpers shared by the designers, and the page's data (a JSON block, not a script:
@@ -55,6 +57,11 @@ export function labelText(label, fallback = "", locale = page.locale) {
   }
   for (const value of Object.values(label)) if (typeof value === "string" && value) return value;
   return fallback;
+}
+
+/** An entity's or a field's name: its label in the page's language, else its key in words. */
+export function nameOf(label, key) {
+  return labelText(label, humanise(key ?? ""));
 }
 
 /** ["entities", 0, "fields", 3] -> "$.entities[0].fields[3]" (the validator's json_path). */

@@ -1,7 +1,7 @@
 // The live preview: the form as the end user will see it, drawn from the draft with the
 // design system's form controls.  Values typed here are only for trying the form out; the
 // visibility conditions are evaluated by the server with the formula language itself.
-import { debounce, h, labelText, page, postJSON, t } from "./dom.js";
+import { debounce, h, labelText, nameOf, page, postJSON, t } from "./dom.js";
 import * as steps from "./steps.js";
 
 const values = {};
@@ -37,7 +37,7 @@ function widget(doc, f, id) {
     case "rating":
       return h("div", { class: "rating", "aria-hidden": "true" }, "☆".repeat(f.max || 5));
     case "user": case "department": case "link": case "multi_link": {
-      const target = f.type === "user" ? t("User") : f.type === "department" ? t("Department") : labelText(steps.entityOf(doc, f.entity)?.label, f.entity);
+      const target = f.type === "user" ? t("User") : f.type === "department" ? t("Department") : nameOf(steps.entityOf(doc, f.entity)?.label, f.entity);
       return h("select", { class: "select", id, disabled: true }, h("option", {}, t("Choose: %(what)s", { what: target })));
     }
     case "child_table": {
@@ -45,7 +45,7 @@ function widget(doc, f, id) {
       const columns = child ? child.fields : [];
       return h("div", { class: "table-wrap preview-child" },
         h("table", { class: "table table-compact" },
-          h("thead", {}, h("tr", {}, columns.map((c) => h("th", {}, labelText(c.label, c.key))))),
+          h("thead", {}, h("tr", {}, columns.map((c) => h("th", {}, nameOf(c.label, c.key))))),
           h("tbody", {}, h("tr", {}, h("td", { colspan: String(Math.max(columns.length, 1)), class: "muted" }, t("No rows yet"))))),
         h("button", { type: "button", class: "button button-small", disabled: true }, "+ ", t("Add row")));
     }
@@ -78,7 +78,7 @@ export function renderPreview(root, ctx) {
   root.replaceChildren(
     h("div", { class: "preview-frame card" },
       h("div", { class: "preview-head" },
-        h("h2", { class: "page-title" }, t("New %(what)s", { what: labelText(entity.label, entity.key) })),
+        h("h2", { class: "page-title" }, t("New %(what)s", { what: nameOf(entity.label, entity.key) })),
         h("p", { class: "muted small" }, t("This is how people will fill in the form. Try it: conditions react to what you enter."))),
       tabs.length ? h("div", { class: "preview-tabs", role: "tablist" }, tabs.map((tab) =>
         h("button", { type: "button", role: "tab", class: "canvas-tab", "aria-selected": String(tab.key === activeTab),
@@ -94,8 +94,8 @@ export function renderPreview(root, ctx) {
               const id = `preview-${key}`;
               const span = Math.min(typeof p === "object" && p.span ? p.span : 1, section.columns || 1);
               return h("div", { class: `field span-${span}`, "data-preview-field": key },
-                f.type === "boolean" ? h("span", { class: "label" }, labelText(f.label, key)) :
-                  h("label", { class: "label", for: id }, labelText(f.label, key), f.required ? h("span", { class: "required-mark" }, " *") : null),
+                f.type === "boolean" ? h("span", { class: "label" }, nameOf(f.label, key)) :
+                  h("label", { class: "label", for: id }, nameOf(f.label, key), f.required ? h("span", { class: "required-mark" }, " *") : null),
                 widget(doc, f, id),
                 f.help ? h("p", { class: "help" }, labelText(f.help)) : null);
             })))),

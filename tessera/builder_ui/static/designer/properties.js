@@ -3,7 +3,7 @@
 // edits, so the validator's errors appear right under it.  Formulas and conditions are checked
 // live against the document being edited.
 import Sortable from "/static/vendor/sortable.esm.js";
-import { debounce, h, jsonPath, labelText, page, postJSON, t } from "./dom.js";
+import { debounce, h, jsonPath, labelText, nameOf, page, postJSON, t } from "./dom.js";
 import { TYPES } from "./palette.js";
 import * as steps from "./steps.js";
 
@@ -109,7 +109,7 @@ function entityPanel(ctx, entity, e) {
     h("p", { class: "help" }, t("Select a field, a section or a tab to change it.")),
     labelInputs(t("Name"), entity.label, `${base}.label`, (locale, text) => apply((d) => steps.setEntityLabel(d, entityKey, "label", locale, text), `label-${locale}`), "entity-label"),
     labelInputs(t("Plural name"), entity.plural_label, `${base}.plural_label`, (locale, text) => apply((d) => steps.setEntityLabel(d, entityKey, "plural_label", locale, text), `plural-${locale}`), "entity-plural"),
-    field(t("Field that names a record"), select([["", t("(none)")], ...entity.fields.map((f) => [f.key, labelText(f.label, f.key)])], entity.title || "", `${base}.title`,
+    field(t("Field that names a record"), select([["", t("(none)")], ...entity.fields.map((f) => [f.key, nameOf(f.label, f.key)])], entity.title || "", `${base}.title`,
       (value) => store.apply((d) => steps.updateEntity(d, entityKey, { title: value || undefined }), { structural: false }))),
     h("p", { class: "help" }, t("Entity key"), ": ", h("code", {}, entity.key)));
 }
@@ -153,7 +153,7 @@ function fieldPanel(ctx, entity, e, key) {
   const parts = [
     h("div", { class: "panel-head" },
       h("span", { class: "type-mark", "aria-hidden": "true" }, type.mark),
-      h("div", {}, h("h2", { class: "panel-title" }, labelText(f.label, key)), h("p", { class: "muted small" }, type.name))),
+      h("div", {}, h("h2", { class: "panel-title" }, nameOf(f.label, key)), h("p", { class: "muted small" }, type.name))),
     labelInputs(t("Label"), f.label, `${fp}.label`, setLabel("label"), "field-label"),
   ];
 
@@ -233,7 +233,7 @@ function defaultInput(f, path, onChange) {
 }
 
 function entityChoices(doc, predicate) {
-  return doc.entities.filter(predicate).map((x) => [x.key, labelText(x.label, x.key)]);
+  return doc.entities.filter(predicate).map((x) => [x.key, nameOf(x.label, x.key)]);
 }
 
 function typeSettings(ctx, entity, f, fp, set, live) {
@@ -270,7 +270,7 @@ function typeSettings(ctx, entity, f, fp, set, live) {
       field(t("Aggregate"), select(AGGREGATES.map((a) => [a, t(a)]), f.aggregate, `${fp}.aggregate`, (v) => set({ aggregate: v }, "aggregate"))),
       field(t("Field"), textInput(f.field ?? "", `${fp}.field`, (v) => set({ field: v || undefined }, "field")))];
     case "lookup": return [
-      field(t("Through the link"), select([["", "—"], ...entity.fields.filter((x) => x.type === "link").map((x) => [x.key, labelText(x.label, x.key)])], f.link, `${fp}.link`, (v) => set({ link: v }, "link", true))),
+      field(t("Through the link"), select([["", "—"], ...entity.fields.filter((x) => x.type === "link").map((x) => [x.key, nameOf(x.label, x.key)])], f.link, `${fp}.link`, (v) => set({ link: v }, "link", true))),
       field(t("Field"), textInput(f.field ?? "", `${fp}.field`, (v) => set({ field: v }, "field")))];
     case "attachment":
     case "image": return [number(t("Most files"), "max_files", { min: 1, max: 100, placeholder: "20" })];

@@ -1,7 +1,7 @@
 // The view designer: list columns (dragged between "shown" and "other fields"), default sort
 // and filters, kanban grouping, calendar dates and a condition every record of the view meets.
 import Sortable from "/static/vendor/sortable.esm.js";
-import { h, jsonPath, labelText, page, t } from "./dom.js";
+import { h, jsonPath, labelText, nameOf, page, t } from "./dom.js";
 import { expressionInput, field, labelInputs, select, textInput } from "./properties.js";
 import { initShell, showErrors } from "./shell.js";
 import { createStore, watch } from "./state.js";
@@ -17,7 +17,7 @@ const NO_VALUE = new Set(["is_empty", "is_not_empty", "today", "this_week", "thi
 const LISTS = new Set(["in", "not_in", "has_any", "has_all", "has_none"]);
 
 const entity = () => steps.entityOf(store.doc, page.entity);
-const fieldName = (f) => labelText(f.label, f.key);
+const fieldName = (f) => nameOf(f.label, f.key);
 
 function renderList() {
   const e = steps.entityIndex(store.doc, page.entity);
