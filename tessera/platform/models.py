@@ -191,6 +191,8 @@ class AuditEntry(Base):
     record_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     ip: Mapped[str | None] = mapped_column(sa.String(64))
+    #: what the write came from within its channel: ``import:<import id>`` for an import
+    source: Mapped[str | None] = mapped_column(sa.String(120))
 
 
 class Heartbeat(Base):

@@ -46,6 +46,7 @@ _AUDIT_PARAMS = {
     "at": "j_at", "actor_id": "j_actor", "actor_key": "j_actor_key",
     "actor_name": "j_actor_name", "via": "j_via", "action": "j_action", "app": "j_app",
     "entity": "j_entity", "record_id": "j_record", "changes": "j_changes", "ip": "j_ip",
+    "source": "j_source",
 }  # fmt: skip
 _EVENT_PARAMS = {
     "kind": "j_action", "app": "j_app", "entity": "j_entity", "record_id": "j_record",
@@ -72,10 +73,11 @@ _JOURNAL_RECORDSET = (
     "WITH u AS (SELECT * FROM json_to_recordset(%(rows)s::json) AS u(action VARCHAR, "
     "app VARCHAR, entity VARCHAR, record_id BIGINT, changes JSONB, p INT)), "
     "journal_audit AS (INSERT INTO audit_log "
-    "(at, actor_id, actor_key, actor_name, via, action, app, entity, record_id, changes, ip) "
+    "(at, actor_id, actor_key, actor_name, via, action, app, entity, record_id, changes, ip, "
+    "source) "
     "SELECT %(at)s::TIMESTAMPTZ, %(actor)s::BIGINT, %(actor_key)s::VARCHAR, "
     "%(actor_name)s::VARCHAR, %(via)s::VARCHAR, u.action, u.app, u.entity, "
-    "u.record_id, u.changes, %(ip)s::VARCHAR FROM u) "
+    "u.record_id, u.changes, %(ip)s::VARCHAR, %(source)s::VARCHAR FROM u) "
     "INSERT INTO events (kind, app, entity, record_id, payload, actor_id, via, created_at) "
     "SELECT u.action, u.app, u.entity, u.record_id, %(payloads)s::JSONB -> u.p, "
     "%(actor)s::BIGINT, %(via)s::VARCHAR, %(at)s::TIMESTAMPTZ FROM u"
@@ -186,7 +188,8 @@ class PlatformJournal:
             driver = conn.connection.dbapi_connection
             assert driver is not None
             constant = {"j_at": at, "j_actor": actor.user_id, "j_actor_key": key,
-                        "j_actor_name": name, "j_via": actor.via, "j_ip": self.ip}  # fmt: skip
+                        "j_actor_name": name, "j_via": actor.via, "j_ip": self.ip,
+                        "j_source": actor.source or None}  # fmt: skip
             varying: dict[str, list[Any]] = {
                 "j_action": [e.action for e in entries], "j_app": [e.app for e in entries],
                 "j_entity": [e.entity for e in entries],
@@ -214,6 +217,7 @@ class PlatformJournal:
                     "at": at, "actor": actor.user_id, "actor_key": key, "actor_name": name,
                     "payloads": json_text(distinct),
                     "via": actor.via, "ip": self.ip, "rows": json_text(rows),
+                    "source": actor.source or None,
                 },
             )  # fmt: skip
         else:
@@ -279,7 +283,7 @@ class PlatformJournal:
             "j_via": actor.via, "j_action": e.action,
             "j_app": e.app, "j_entity": e.entity, "j_record": e.record_id,
             "j_changes": e.changes if type(e.changes) is dict else dict(e.changes),
-            "j_ip": self.ip,
+            "j_ip": self.ip, "j_source": actor.source or None,
             "j_payload": self._payload(e, key),
         }  # fmt: skip
 
@@ -296,7 +300,7 @@ class PlatformJournal:
         return [
             JournalRecord(
                 r.at, r.action, r.actor_id, r.user_name if r.actor_key is None else r.actor_name,
-                r.via, dict(r.changes or {}), r.actor_key,
+                r.via, dict(r.changes or {}), r.actor_key, r.source,
             )
             for r in conn.execute(query)
         ]  # fmt: skip

@@ -43,6 +43,9 @@ class Actor:
     app: str | None = None
     #: The app roles an automation runs with; empty: every record of its own app.
     roles: frozenset[str] = frozenset()
+    #: What the writes come from within ``via``, kept in the audit trail: ``import:<id>``
+    #: for an import (the record's history names its file); empty for most writes.
+    source: str = ""
 
     def __post_init__(self) -> None:
         if self.via not in VIAS:
@@ -150,6 +153,8 @@ class JournalRecord:
     changes: Mapping[str, Any]
     #: ``automation:<rule key>`` when an automation wrote (``actor_name`` is then its name)
     actor_key: str | None = None
+    #: ``import:<id>`` when an import wrote (see :attr:`Actor.source`)
+    source: str | None = None
 
 
 class Journal(Protocol):

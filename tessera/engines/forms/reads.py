@@ -93,6 +93,8 @@ class TimelineEntry:
     changes: list[Change] = field(default_factory=list)
     #: ``automation:<rule key>`` when an automation wrote; ``actor_name`` is then its name
     actor_key: str | None = None
+    #: ``import:<id>`` when an import wrote (the page names its file)
+    source: str | None = None
 
     @property
     def is_automation(self) -> bool:
@@ -629,7 +631,7 @@ def timeline(
         key = getattr(entry, "actor_key", None)
         out.append(
             TimelineEntry(entry.at, entry.action, entry.actor_id, entry.actor_name, entry.via,
-                          changes, key)
+                          changes, key, getattr(entry, "source", None))
         )  # fmt: skip
     return out
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import sqlalchemy as sa
 from flask import render_template
 from flask.typing import ResponseReturnValue
 
 from tessera.engines.definitions import EntityModel, FieldModel
 from tessera.engines.forms import ListQuery, ValidationFailed
 from tessera.platform.identity.current import login_required
+from tessera.platform.models import Import
 from tessera.platform.pages import shares
 from tessera.platform.pages.blueprint import blueprint
 from tessera.platform.pages.context import Runtime, open_app, record_or_404
@@ -105,6 +107,19 @@ def _related(
     }  # fmt: skip
 
 
+def import_files(runtime: Runtime, timeline: list[Any]) -> dict[str, str]:
+    """``{"import:<id>": file name}`` of the imports that wrote entries of ``timeline``, so an
+    entry says which file it came from ("by import · 展会线索.csv")."""
+    ids = {
+        int(e.source.partition(":")[2]) for e in timeline
+        if e.source and e.source.startswith("import:") and e.source[7:].isdigit()
+    }  # fmt: skip
+    if not ids:
+        return {}
+    rows = runtime.conn.execute(sa.select(Import.id, Import.file_name).where(Import.id.in_(ids)))
+    return {f"import:{row.id}": row.file_name for row in rows}
+
+
 @blueprint.get("/<app_key>/<entity_key>/<int:record_id>")
 @login_required
 def record_page(app_key: str, entity_key: str, record_id: int) -> ResponseReturnValue:
@@ -127,6 +142,7 @@ def record_page(app_key: str, entity_key: str, record_id: int) -> ResponseReturn
             "hidden": conditions.hidden(results), "titles": titles,
             "related": related_lists(runtime, entity, record_id, titles),
             "timeline": timeline, "attachments": attachments,
+            "import_files": import_files(runtime, timeline),
             "children": {f.key: runtime.model.entity(str(f.target)) for f in entity.fields
                          if f.type == "child_table"},
             "may_edit": runtime.service.scope.can("update", entity, record),

@@ -28,7 +28,7 @@ import secrets
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
@@ -590,7 +590,7 @@ def run(
     dry_run = bool(record.options.get("dry_run"))
     all_or_nothing = record.options.get("on_error") != "skip"
     one_transaction = dry_run or all_or_nothing
-    actor = identity.actor("import")
+    actor = replace(identity.actor("import"), source=f"import:{import_id}")
     engine = platform.db.engine
     with engine.connect() as conn:
         entity = apps.published(conn, record.app).model.entity(record.entity)

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
+import sqlalchemy as sa
 from playwright.sync_api import Locator, Page, expect
 
-from tessera.platform.models import User
+from tessera.platform.models import AuditEntry, Import, User
 from tessera.platform.runtime import Platform
 from tests.browser.pages.test_runtime_pages import crm, sign_in  # noqa: F401 - the fixture
 from tests.platform.factories import records
@@ -70,7 +71,19 @@ def test_a_chinese_excel_csv_is_imported_from_the_list(
         names = {r["name"]: r["city"] for r in service.list("company").records}
     assert names["深圳华为技术有限公司"] == "深圳" and names["ByteDance"] == "北京"
     page.get_by_role("link", name="Back to the list").click()
-    expect(page.get_by_role("link", name="ByteDance")).to_be_visible()
+    page.get_by_role("link", name="ByteDance").click()
+    created = page.locator(".rt-timeline .rt-event").first  # its history names the file
+    expect(created).to_contain_text("Lin Wei created this record")
+    expect(created.locator("[data-via]")).to_have_text("by import")
+    expect(created.locator("[data-source]")).to_have_text("公司.csv")
+    with platform.db.engine.connect() as conn:
+        sources = conn.scalars(
+            sa.select(AuditEntry.source).where(
+                AuditEntry.entity == "company", AuditEntry.via == "import"
+            )
+        ).all()
+        import_id = conn.scalar(sa.select(Import.id))
+    assert sources == [f"import:{import_id}"] * 2
 
 
 def exported(page: Page, link: Locator) -> list[list[str]]:
