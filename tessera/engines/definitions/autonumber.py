@@ -16,6 +16,8 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tessera.engines.messages import _l
+
 TOKEN_RE = re.compile(r"\{(YYYY|YY|MM|DD|0+)\}")
 _DATE_TOKENS = ("YYYY", "YY", "MM", "DD")
 
@@ -24,10 +26,10 @@ def pattern_problem(pattern: str) -> str | None:
     """Why ``pattern`` is unusable, or None."""
     leftovers = TOKEN_RE.sub("", pattern)
     if "{" in leftovers or "}" in leftovers:
-        return "the pattern has an unknown {…} token; use {YYYY}, {YY}, {MM}, {DD} and {0000}"
+        return _l("the pattern has an unknown {…} token; use {YYYY}, {YY}, {MM}, {DD} and {0000}")
     counters = [t for t in TOKEN_RE.findall(pattern) if t.startswith("0")]
     if len(counters) != 1:
-        return "the pattern needs exactly one counter such as {0000}"
+        return _l("the pattern needs exactly one counter such as {0000}")
     return None
 
 

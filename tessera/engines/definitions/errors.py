@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from tessera.engines.messages import Phrase
+
 PathElement = str | int
 
 
@@ -24,9 +26,10 @@ class DefinitionError:
     ``path`` is the list form (keys and indexes from the document root), ``message`` is meant
     for the person editing the app, ``code`` is a stable identifier for tests and UIs.
 
-    An error that wraps a formula's keeps the formula error's words as ``template`` and
-    ``params`` (see :mod:`tessera.engines.messages`), so the builder shows it in the builder's
-    language; other errors have no template and are shown as ``message`` says.
+    The validator's errors keep their words as ``template`` and ``params`` (see
+    :mod:`tessera.engines.messages`; :func:`phrased` makes one from a ``Phrase``), so the
+    builder shows them in the builder's language; an error without a template (a document in
+    an unknown format) is shown as ``message`` says.
     """
 
     path: tuple[PathElement, ...]
@@ -41,6 +44,11 @@ class DefinitionError:
 
     def __str__(self) -> str:
         return f"{self.json_path}: {self.message}"
+
+
+def phrased(path: Sequence[PathElement], code: str, message: Phrase) -> DefinitionError:
+    """The error at ``path`` told by ``message``: its English text, template and params."""
+    return DefinitionError(tuple(path), str(message), code, message.template, message.params)
 
 
 class InvalidDefinition(ValueError):

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from tessera.engines import expressions as ex
-from tessera.engines.definitions.errors import DefinitionError, PathElement
+from tessera.engines.definitions.errors import DefinitionError, PathElement, phrased
 from tessera.engines.definitions.expression_schema import to_expr_schema
 from tessera.engines.definitions.model import AppModel, build_model
 from tessera.engines.expressions.types import phrase
@@ -118,10 +118,6 @@ def _check_one(
     return []
 
 
-def _error(path: Path, code: str, message: Phrase) -> DefinitionError:
-    return DefinitionError(path, str(message), code, message.template, message.params)
-
-
 def expression_errors(doc: Doc) -> list[DefinitionError]:
     """Every expression problem of a structurally valid, upgraded document."""
     model: AppModel = build_model(doc)
@@ -130,12 +126,12 @@ def expression_errors(doc: Doc) -> list[DefinitionError]:
     for i, entity in enumerate(doc["entities"]):
         for path, source, expected, sql in _located(i, entity):
             for code, message in _check_one(schema, entity["key"], source, expected, sql):
-                errors.append(_error(path, code, message))
+                errors.append(phrased(path, code, message))
     for i, role in enumerate(doc.get("roles", ())):  # formula record scopes run in SQL
         for key, rights in (role.get("entities") or {}).items():
             for action, scope in rights.items():
                 if isinstance(scope, Mapping) and "formula" in scope:
                     where: Path = ("roles", i, "entities", key, action, "formula")
                     for code, message in _check_one(schema, key, scope["formula"], CONDITION, True):
-                        errors.append(_error(where, code, message))
+                        errors.append(phrased(where, code, message))
     return errors

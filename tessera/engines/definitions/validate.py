@@ -23,7 +23,7 @@ from jsonschema.exceptions import (
 )
 
 from tessera.engines.definitions.autonumber import pattern_problem
-from tessera.engines.definitions.errors import DefinitionError, PathElement
+from tessera.engines.definitions.errors import DefinitionError, PathElement, phrased
 from tessera.engines.definitions.fields import FIELD_TYPES, InvalidValue
 from tessera.engines.definitions.fields.base import option_keys
 from tessera.engines.definitions.format import FormatError, schema_validator, upgrade
@@ -32,10 +32,11 @@ from tessera.engines.definitions.references import (
     SYSTEM_FIELDS,
     formula_references,
 )
+from tessera.engines.messages import Listing, Phrase, _l
 
 Doc = Mapping[str, Any]
 Path = tuple[PathElement, ...]
-Problem = tuple[Path, str, str]  # relative path, code, message
+Problem = tuple[Path, str, Phrase]  # relative path, code, message
 
 
 def validate(doc: Any) -> list[DefinitionError]:
@@ -57,12 +58,12 @@ def validate(doc: Any) -> list[DefinitionError]:
 # -- JSON Schema ---------------------------------------------------------------------------
 
 _KIND = {
-    "string": "text",
-    "integer": "a whole number",
-    "number": "a number",
-    "boolean": "true or false",
-    "array": "a list",
-    "object": "an object",
+    "string": _l("text"),
+    "integer": _l("a whole number"),
+    "number": _l("a number"),
+    "boolean": _l("true or false"),
+    "array": _l("a list"),
+    "object": _l("an object"),
 }
 
 
@@ -89,47 +90,72 @@ def _reword(error: ValidationError) -> DefinitionError:
             set(error.schema.get("properties", {})) if keyword == "additionalProperties" else set()
         )
         extras = [name for name in extras if name not in known] or extras
-        where = f" for a {instance['type']} field" if keyword == "unevaluatedProperties" else ""
-        return DefinitionError(
-            (*path, extras[0]), f"“{extras[0]}” is not a known setting{where}", "unknown_setting"
+        unknown = (
+            Phrase(
+                _l("“%(key)s” is not a known setting for a %(type)s field"),
+                key=extras[0],
+                type=instance["type"],
+            )
+            if keyword == "unevaluatedProperties"
+            else Phrase(_l("“%(key)s” is not a known setting"), key=extras[0])
         )
+        return phrased((*path, extras[0]), "unknown_setting", unknown)
     if keyword == "required":
         missing = re.findall(r"'([^']+)'", error.message)[0]
-        return DefinitionError(path, f"“{missing}” is required here", "required")
+        return phrased(path, "required", Phrase(_l("“%(key)s” is required here"), key=missing))
     if keyword == "pattern" and isinstance(instance, str):
         if "a-z" in str(value):
-            message = (
-                f"“{instance}” is not a valid key: use lowercase letters, digits and single "
-                "underscores, starting with a letter"
+            message = Phrase(
+                _l(
+                    "“%(value)s” is not a valid key: use lowercase letters, digits and single "
+                    "underscores, starting with a letter"
+                ),
+                value=instance,
             )
-            return DefinitionError(path, message, "bad_key")
-        return DefinitionError(path, f"“{instance}” is not in the expected form", "pattern")
+            return phrased(path, "bad_key", message)
+        return phrased(
+            path, "pattern", Phrase(_l("“%(value)s” is not in the expected form"), value=instance)
+        )
     if keyword == "maxLength":
-        return DefinitionError(
-            path, f"“{instance}” is too long: at most {value} characters", "too_long"
+        too_long = Phrase(
+            _l("“%(value)s” is too long: at most %(limit)s characters"), value=instance, limit=value
         )
+        return phrased(path, "too_long", too_long)
     if keyword == "minLength":
-        return DefinitionError(path, "this cannot be empty", "empty")
+        return phrased(path, "empty", Phrase(_l("this cannot be empty")))
     if keyword == "enum":
-        choices = ", ".join(str(v) for v in value)
-        return DefinitionError(path, f"“{instance}” is not one of: {choices}", "not_allowed")
-    if keyword == "const":
-        return DefinitionError(path, f"this must be “{value}”", "not_allowed")
-    if keyword == "type":
-        kind = _KIND.get(value, str(value)) if isinstance(value, str) else "a label"
-        return DefinitionError(path, f"this must be {kind}", "wrong_type")
-    if keyword in ("minItems", "minProperties"):
-        return DefinitionError(path, f"this needs at least {value} item(s)", "too_few")
-    if keyword in ("maxItems",):
-        return DefinitionError(path, f"this takes at most {value} item(s)", "too_many")
-    if keyword in ("minimum", "maximum"):
-        bound = "at least" if keyword == "minimum" else "at most"
-        return DefinitionError(
-            path, f"{instance} is out of range: it must be {bound} {value}", "range"
+        choices = Listing(str(v) for v in value)
+        not_one = Phrase(
+            _l("“%(value)s” is not one of: %(choices)s"), value=instance, choices=choices
         )
+        return phrased(path, "not_allowed", not_one)
+    if keyword == "const":
+        return phrased(path, "not_allowed", Phrase(_l("this must be “%(value)s”"), value=value))
+    if keyword == "type":
+        kind = (
+            (Phrase(_KIND[value]) if value in _KIND else value)
+            if isinstance(value, str)
+            else Phrase(_l("a label"))
+        )
+        return phrased(path, "wrong_type", Phrase(_l("this must be %(kind)s"), kind=kind))
+    if keyword in ("minItems", "minProperties"):
+        return phrased(
+            path, "too_few", Phrase(_l("this needs at least %(count)s item(s)"), count=value)
+        )
+    if keyword in ("maxItems",):
+        return phrased(
+            path, "too_many", Phrase(_l("this takes at most %(count)s item(s)"), count=value)
+        )
+    if keyword in ("minimum", "maximum"):
+        template = (
+            _l("%(value)s is out of range: it must be at least %(bound)s")
+            if keyword == "minimum"
+            else _l("%(value)s is out of range: it must be at most %(bound)s")
+        )
+        return phrased(path, "range", Phrase(template, value=instance, bound=value))
     if keyword == "oneOf":
-        return DefinitionError(
-            path, "this must be text or an object of texts per language", "wrong_type"
+        return phrased(
+            path, "wrong_type", Phrase(_l("this must be text or an object of texts per language"))
         )
     return DefinitionError(path, error.message, keyword)
 
@@ -191,7 +217,7 @@ def semantic_errors(doc: Doc) -> list[DefinitionError]:
             path = (*prefix, *relative)
             if (path, code) not in seen:
                 seen.add((path, code))
-                errors.append(DefinitionError(path, message, code))
+                errors.append(phrased(path, code, message))
 
     for scope, rule in _RULES:
         if scope == "app":
@@ -221,7 +247,7 @@ def unique_entity_keys(ctx: Ctx) -> Iterator[Problem]:
         yield (
             ("entities", i, "key"),
             "duplicate_key",
-            f"another entity already has the key “{keys[i]}”",
+            Phrase(_l("another entity already has the key “%(key)s”"), key=keys[i]),
         )
 
 
@@ -232,14 +258,15 @@ def unique_field_keys(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
         yield (
             ("fields", i, "key"),
             "duplicate_key",
-            f"another field of this entity is already “{keys[i]}”",
+            Phrase(_l("another field of this entity is already “%(key)s”"), key=keys[i]),
         )
 
 
 @field_rule
 def reserved_keys(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
     if f["key"] in RESERVED_KEYS:
-        yield ("key",), "reserved_key", f"“{f['key']}” is a system field; choose another key"
+        message = Phrase(_l("“%(key)s” is a system field; choose another key"), key=f["key"])
+        yield ("key",), "reserved_key", message
 
 
 @entity_rule
@@ -249,9 +276,11 @@ def unique_columns(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
     for i, f in enumerate(entity["fields"]):
         for column in FIELD_TYPES[f["type"]].column_names(f):
             if column in owners and owners[column] != f["key"]:
-                message = (
-                    f"the field “{f['key']}” needs the column “{column}”, "
-                    f"which “{owners[column]}” uses"
+                message = Phrase(
+                    _l("the field “%(key)s” needs the column “%(column)s”, which “%(owner)s” uses"),
+                    key=f["key"],
+                    column=column,
+                    owner=owners[column],
                 )
                 yield ("fields", i, "key"), "column_clash", message
             owners.setdefault(column, f["key"])
@@ -267,10 +296,13 @@ def title_field(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
         yield (
             ("title",),
             "unknown_field",
-            f"the title field “{title}” does not exist in this entity",
+            Phrase(_l("the title field “%(key)s” does not exist in this entity"), key=title),
         )
     elif FIELD_TYPES[f["type"]].storage != "column":
-        yield ("title",), "bad_title", f"“{title}” cannot be the title: it is a {f['type']} field"
+        message = Phrase(
+            _l("“%(key)s” cannot be the title: it is a %(type)s field"), key=title, type=f["type"]
+        )
+        yield ("title",), "bad_title", message
 
 
 @field_rule
@@ -279,18 +311,23 @@ def link_targets(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
         return
     target = ctx.entities.get(f["entity"])
     if target is None:
-        yield ("entity",), "unknown_entity", f"there is no entity “{f['entity']}” to link to"
+        message = Phrase(_l("there is no entity “%(key)s” to link to"), key=f["entity"])
+        yield ("entity",), "unknown_entity", message
     elif f["type"] == "child_table" and not target.get("child"):
         yield (
             ("entity",),
             "not_child",
-            f'“{f["entity"]}” is not a child entity (set "child": true on it)',
+            Phrase(
+                _l('“%(key)s” is not a child entity (set "child": true on it)'), key=f["entity"]
+            ),
         )
     elif f["type"] != "child_table" and target.get("child"):
         yield (
             ("entity",),
             "link_to_child",
-            f"“{f['entity']}” is a child entity; its rows belong to one parent",
+            Phrase(
+                _l("“%(key)s” is a child entity; its rows belong to one parent"), key=f["entity"]
+            ),
         )
 
 
@@ -305,14 +342,25 @@ def child_has_one_parent(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
         if f["type"] == "child_table" and f["entity"] == entity["key"]
     ]
     if len(parents) != 1:
-        how = "no child table field uses it" if not parents else "more than one child table uses it"
+        message = (
+            Phrase(
+                _l("a child entity belongs to exactly one parent, but no child table field uses it")
+            )
+            if not parents
+            else Phrase(
+                _l(
+                    "a child entity belongs to exactly one parent, "
+                    "but more than one child table uses it"
+                )
+            )
+        )
+        yield ("child",), "child_parents", message
+    elif any(f["type"] == "child_table" for f in entity["fields"]):
         yield (
             ("child",),
-            "child_parents",
-            f"a child entity belongs to exactly one parent, but {how}",
+            "nested_child",
+            Phrase(_l("a child entity cannot have child tables of its own")),
         )
-    elif any(f["type"] == "child_table" for f in entity["fields"]):
-        yield ("child",), "nested_child", "a child entity cannot have child tables of its own"
 
 
 @field_rule
@@ -321,7 +369,8 @@ def select_options(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
         return
     keys = list(option_keys(f))
     for i in _duplicates(keys):
-        yield ("options", i), "duplicate_option", f"the option “{keys[i]}” is listed twice"
+        message = Phrase(_l("the option “%(key)s” is listed twice"), key=keys[i])
+        yield ("options", i), "duplicate_option", message
 
 
 @field_rule
@@ -330,7 +379,11 @@ def decimal_scale(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
         yield (
             ("scale",),
             "scale_too_large",
-            f"the scale ({f.get('scale', 2)}) cannot exceed the precision ({f['precision']})",
+            Phrase(
+                _l("the scale (%(scale)s) cannot exceed the precision (%(precision)s)"),
+                scale=f.get("scale", 2),
+                precision=f["precision"],
+            ),
         )
 
 
@@ -342,7 +395,12 @@ def unique_flag(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
         yield (
             (flag,),
             "not_indexable",
-            f"a {f['type']} field cannot be {'unique' if flag == 'unique' else 'indexed'}",
+            Phrase(
+                _l("a %(type)s field cannot be unique")
+                if flag == "unique"
+                else _l("a %(type)s field cannot be indexed"),
+                type=f["type"],
+            ),
         )
 
 
@@ -356,7 +414,7 @@ def indexes(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                 yield (
                     ("indexes", i, "fields", j),
                     "unknown_field",
-                    f"there is no field “{key}” to index",
+                    Phrase(_l("there is no field “%(key)s” to index"), key=key),
                 )
             elif f is not None and not (
                 FIELD_TYPES[f["type"]].indexable
@@ -366,11 +424,11 @@ def indexes(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                 yield (
                     ("indexes", i, "fields", j),
                     "not_indexable",
-                    f"a {f['type']} field cannot be indexed",
+                    Phrase(_l("a %(type)s field cannot be indexed"), type=f["type"]),
                 )
         signatures.append(",".join(index["fields"]))
     for i in _duplicates(signatures):
-        yield ("indexes", i), "duplicate_index", "the same index is defined twice"
+        yield ("indexes", i), "duplicate_index", Phrase(_l("the same index is defined twice"))
 
 
 @entity_rule
@@ -380,14 +438,18 @@ def form_layout(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
         return
     tabs = {tab["key"] for tab in form.get("tabs", ())}
     for i in _duplicates([tab["key"] for tab in form.get("tabs", ())]):
-        yield ("form", "tabs", i, "key"), "duplicate_key", "another tab already has this key"
+        yield (
+            ("form", "tabs", i, "key"),
+            "duplicate_key",
+            Phrase(_l("another tab already has this key")),
+        )
     placed: set[str] = set()
     for s, section in enumerate(form.get("sections", ())):
         if "tab" in section and section["tab"] not in tabs:
             yield (
                 ("form", "sections", s, "tab"),
                 "unknown_tab",
-                f"there is no tab “{section['tab']}”",
+                Phrase(_l("there is no tab “%(key)s”"), key=section["tab"]),
             )
         for p, placement in enumerate(section.get("fields", ())):
             key = placement if isinstance(placement, str) else placement["field"]
@@ -397,10 +459,13 @@ def form_layout(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                 yield (
                     where,
                     "unknown_field",
-                    f"the form shows “{key}”, which is not a field of this entity",
+                    Phrase(
+                        _l("the form shows “%(key)s”, which is not a field of this entity"), key=key
+                    ),
                 )
             elif key in placed:
-                yield where, "placed_twice", f"“{key}” is placed on the form twice"
+                message = Phrase(_l("“%(key)s” is placed on the form twice"), key=key)
+                yield where, "placed_twice", message
             placed.add(key)
 
 
@@ -411,7 +476,7 @@ def views(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
         yield (
             ("views", i, "key"),
             "duplicate_key",
-            "another view of this entity already has this key",
+            Phrase(_l("another view of this entity already has this key")),
         )
     for v, view in enumerate(views_):
         refs: list[tuple[Path, str]] = [
@@ -432,7 +497,9 @@ def views(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                 yield (
                     ("views", v, *path),
                     "unknown_field",
-                    f"the view uses “{key}”, which is not a field of this entity",
+                    Phrase(
+                        _l("the view uses “%(key)s”, which is not a field of this entity"), key=key
+                    ),
                 )
             elif (
                 f is not None
@@ -442,7 +509,12 @@ def views(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                 yield (
                     ("views", v, *path),
                     "bad_group",
-                    f"a kanban board groups by a select, user or link field, not by {f['type']}",
+                    Phrase(
+                        _l(
+                            "a kanban board groups by a select, user or link field, not by %(type)s"
+                        ),
+                        type=f["type"],
+                    ),
                 )
             elif (
                 f is not None
@@ -452,7 +524,11 @@ def views(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                 yield (
                     ("views", v, *path),
                     "bad_date",
-                    f"a calendar needs a date field; “{key}” is {f['type']}",
+                    Phrase(
+                        _l("a calendar needs a date field; “%(key)s” is %(type)s"),
+                        key=key,
+                        type=f["type"],
+                    ),
                 )
         for i, flt in enumerate(view.get("filters", ())):
             f = ctx.field(entity["key"], flt["field"])
@@ -460,7 +536,9 @@ def views(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                 yield (
                     ("views", v, "filters", i, "op"),
                     "bad_operator",
-                    f"“{flt['op']}” cannot filter a {f['type']} field",
+                    Phrase(
+                        _l("“%(op)s” cannot filter a %(type)s field"), op=flt["op"], type=f["type"]
+                    ),
                 )
 
 
@@ -477,7 +555,9 @@ def related_lists(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                 yield (
                     (*where, "entity"),
                     "unknown_entity",
-                    f"the related list shows “{other}”, which is not an entity",
+                    Phrase(
+                        _l("the related list shows “%(key)s”, which is not an entity"), key=other
+                    ),
                 )
                 continue
             link = ctx.field(other, related["link"])
@@ -485,8 +565,12 @@ def related_lists(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                 yield (
                     (*where, "link"),
                     "bad_related_link",
-                    f"“{related['link']}” is not a link field of “{other}” pointing to "
-                    f"“{entity['key']}”",
+                    Phrase(
+                        _l("“%(link)s” is not a link field of “%(entity)s” pointing to “%(here)s”"),
+                        link=related["link"],
+                        entity=other,
+                        here=entity["key"],
+                    ),
                 )
             refs: list[tuple[Path, str]] = [
                 (("columns", i), key) for i, key in enumerate(related.get("columns", ()))
@@ -499,7 +583,14 @@ def related_lists(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                     yield (
                         (*where, *path),
                         "unknown_field",
-                        f"the related list uses “{key}”, which is not a field of “{other}”",
+                        Phrase(
+                            _l(
+                                "the related list uses “%(key)s”, "
+                                "which is not a field of “%(entity)s”"
+                            ),
+                            key=key,
+                            entity=other,
+                        ),
                     )
             if related.get("display") == "timeline":
                 first = next(iter(related.get("sort", ())), None)
@@ -512,7 +603,9 @@ def related_lists(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                     yield (
                         (*where, "sort"),
                         "bad_timeline",
-                        "a timeline is ordered by a date: sort it first by a date field",
+                        Phrase(
+                            _l("a timeline is ordered by a date: sort it first by a date field")
+                        ),
                     )
 
 
@@ -528,7 +621,11 @@ def view_conditions(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                 yield (
                     ("views", v, "where"),
                     "unknown_field",
-                    f"the condition uses “{ref}”, but there is no field “{missing}”",
+                    Phrase(
+                        _l("the condition uses “%(ref)s”, but there is no field “%(key)s”"),
+                        ref=ref,
+                        key=missing,
+                    ),
                 )
 
 
@@ -540,7 +637,9 @@ def navigation(ctx: Ctx) -> Iterator[Problem]:
                 yield (
                     (*prefix, i, "entity"),
                     "unknown_entity",
-                    f"the menu opens “{item['entity']}”, which is not an entity",
+                    Phrase(
+                        _l("the menu opens “%(key)s”, which is not an entity"), key=item["entity"]
+                    ),
                 )
             elif "view" in item:
                 entity = ctx.entities.get(item.get("entity", ""))
@@ -550,7 +649,10 @@ def navigation(ctx: Ctx) -> Iterator[Problem]:
                     yield (
                         (*prefix, i, "view"),
                         "unknown_view",
-                        f"the menu opens the view “{item['view']}”, which does not exist",
+                        Phrase(
+                            _l("the menu opens the view “%(key)s”, which does not exist"),
+                            key=item["view"],
+                        ),
                     )
             yield from walk(item.get("items", ()), (*prefix, i, "items"))
 
@@ -563,25 +665,38 @@ def rollup_source(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
         return
     target = rollup_target(ctx, entity, f)
     if target is None:
-        message = (
-            f"the rollup reads “{f['source']}”, which is neither a child table of this entity "
-            "nor entity.link_field pointing here"
+        message = Phrase(
+            _l(
+                "the rollup reads “%(source)s”, which is neither a child table of this entity "
+                "nor entity.link_field pointing here"
+            ),
+            source=f["source"],
         )
         yield ("source",), "bad_source", message
         return
     if f["aggregate"] != "count" and "field" not in f:
-        yield ("field",), "required", f"a {f['aggregate']} rollup needs the field to aggregate"
+        message = Phrase(
+            _l("a %(aggregate)s rollup needs the field to aggregate"), aggregate=f["aggregate"]
+        )
+        yield ("field",), "required", message
     elif "field" in f:
         read = ctx.field(target, f["field"])
         if read is None:
-            yield ("field",), "unknown_field", f"“{target}” has no field “{f['field']}”"
+            message = Phrase(
+                _l("“%(entity)s” has no field “%(key)s”"), entity=target, key=f["field"]
+            )
+            yield ("field",), "unknown_field", message
         elif f["aggregate"] in ("sum", "avg") and FIELD_TYPES[read["type"]].value_type_of(
             stored_of(ctx, target, read)
         ).value not in ("number", "decimal", "currency", "duration"):
             yield (
                 ("field",),
                 "not_numeric",
-                f"cannot {f['aggregate']} “{f['field']}”: it is not a number",
+                Phrase(
+                    _l("cannot %(aggregate)s “%(key)s”: it is not a number"),
+                    aggregate=f["aggregate"],
+                    key=f["field"],
+                ),
             )
 
 
@@ -605,14 +720,21 @@ def lookup_path(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
         yield (
             ("link",),
             "bad_link",
-            f"a lookup reads through a link field of this entity; “{f['link']}” is not one",
+            Phrase(
+                _l("a lookup reads through a link field of this entity; “%(key)s” is not one"),
+                key=f["link"],
+            ),
         )
     elif link["entity"] in ctx.entities:
         read = ctx.field(link["entity"], f["field"])
         if read is None:
-            yield ("field",), "unknown_field", f"“{link['entity']}” has no field “{f['field']}”"
+            message = Phrase(
+                _l("“%(entity)s” has no field “%(key)s”"), entity=link["entity"], key=f["field"]
+            )
+            yield ("field",), "unknown_field", message
         elif FIELD_TYPES[read["type"]].storage != "column":
-            yield ("field",), "bad_lookup", f"a lookup cannot show a {read['type']} field"
+            message = Phrase(_l("a lookup cannot show a %(type)s field"), type=read["type"])
+            yield ("field",), "bad_lookup", message
 
 
 def resolve_path(ctx: Ctx, entity: str, path: str) -> tuple[list[tuple[str, str]], str | None]:
@@ -644,7 +766,11 @@ def formula_fields(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
                 yield (
                     path,
                     "unknown_field",
-                    f"the formula uses “{ref}”, but there is no field “{missing}”",
+                    Phrase(
+                        _l("the formula uses “%(ref)s”, but there is no field “%(key)s”"),
+                        ref=ref,
+                        key=missing,
+                    ),
                 )
 
 
@@ -656,14 +782,16 @@ def validation_rules(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
         yield (
             ("validations", i, "key"),
             "duplicate_key",
-            f"the key “{rules[i]['key']}” is used twice",
+            Phrase(_l("the key “%(key)s” is used twice"), key=rules[i]["key"]),
         )
     for i, rule in enumerate(rules):
         if "field" in rule and ctx.field(entity["key"], rule["field"]) is None:
             yield (
                 ("validations", i, "field"),
                 "unknown_field",
-                f"there is no field “{rule['field']}” to show this message on",
+                Phrase(
+                    _l("there is no field “%(key)s” to show this message on"), key=rule["field"]
+                ),
             )
         for ref in sorted(formula_references(rule["error_if"])):
             _, missing = resolve_path(ctx, entity["key"], ref)
@@ -671,7 +799,11 @@ def validation_rules(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                 yield (
                     ("validations", i, "error_if"),
                     "unknown_field",
-                    f"the rule uses “{ref}”, but there is no field “{missing}”",
+                    Phrase(
+                        _l("the rule uses “%(ref)s”, but there is no field “%(key)s”"),
+                        ref=ref,
+                        key=missing,
+                    ),
                 )
 
 
@@ -692,7 +824,11 @@ def layout_conditions(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                     yield (
                         path,
                         "unknown_field",
-                        f"the condition uses “{ref}”, but there is no field “{missing}”",
+                        Phrase(
+                            _l("the condition uses “%(ref)s”, but there is no field “%(key)s”"),
+                            ref=ref,
+                            key=missing,
+                        ),
                     )
 
 
@@ -722,7 +858,7 @@ def role_permissions(ctx: Ctx) -> Iterator[Problem]:
     are reached through their parent, so they carry no permissions of their own)."""
     roles = ctx.doc.get("roles", ())
     for i in _duplicates([r["key"] for r in roles]):
-        message = f"the role “{roles[i]['key']}” is declared twice"
+        message = Phrase(_l("the role “%(key)s” is declared twice"), key=roles[i]["key"])
         yield ("roles", i, "key"), "duplicate_key", message
     entities = {e["key"]: e for e in ctx.doc["entities"]}
     for i, role in enumerate(roles):
@@ -730,13 +866,19 @@ def role_permissions(ctx: Ctx) -> Iterator[Problem]:
             where: Path = ("roles", i, "entities", key)
             entity = entities.get(key)
             if entity is None:
-                yield where, "unknown_entity", f"there is no entity “{key}”"
+                yield where, "unknown_entity", Phrase(_l("there is no entity “%(key)s”"), key=key)
                 continue
             if entity.get("child"):
                 yield (
                     where,
                     "child_entity",
-                    (f"“{key}” is a child table: its rows follow the permissions of their parent"),
+                    Phrase(
+                        _l(
+                            "“%(key)s” is a child table: "
+                            "its rows follow the permissions of their parent"
+                        ),
+                        key=key,
+                    ),
                 )
                 continue
             fields = {f["key"] for f in entity["fields"]}
@@ -745,7 +887,9 @@ def role_permissions(ctx: Ctx) -> Iterator[Problem]:
                     yield (
                         (*where, "fields", field_key),
                         "unknown_field",
-                        (f"“{key}” has no field “{field_key}”"),
+                        Phrase(
+                            _l("“%(entity)s” has no field “%(key)s”"), entity=key, key=field_key
+                        ),
                     )
 
 
@@ -779,7 +923,9 @@ def no_cycles(ctx: Ctx) -> Iterator[Problem]:
                     yield (
                         ("entities", i, "fields", j),
                         "cycle",
-                        f"“{dep[1]}” depends on itself: {chain}",
+                        Phrase(
+                            _l("“%(key)s” depends on itself: %(chain)s"), key=dep[1], chain=chain
+                        ),
                     )
             elif state.get(dep) is None and dep in graph:
                 yield from visit(dep)
@@ -794,7 +940,7 @@ def no_cycles(ctx: Ctx) -> Iterator[Problem]:
 @field_rule
 def auto_number_pattern(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
     if f["type"] == "auto_number" and (problem := pattern_problem(f["pattern"])):
-        yield ("pattern",), "bad_pattern", problem
+        yield ("pattern",), "bad_pattern", Phrase(problem)
 
 
 @field_rule
@@ -803,13 +949,14 @@ def default_value(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
         return
     kind = FIELD_TYPES[f["type"]]
     if kind.computed or kind.storage in ("junction", "children"):
-        yield ("default",), "no_default", f"a {f['type']} field cannot have a default"
+        message = Phrase(_l("a %(type)s field cannot have a default"), type=f["type"])
+        yield ("default",), "no_default", message
         return
     if isinstance(f["default"], dict) and set(f["default"]) == {"formula"}:
         # a formula default ({"formula": "TODAY() + 30"}) is computed when a record is created
         source = f["default"]["formula"]
         if not isinstance(source, str) or not source.strip():
-            yield ("default", "formula"), "bad_default", "the default formula is empty"
+            yield ("default", "formula"), "bad_default", Phrase(_l("the default formula is empty"))
             return
         for ref in sorted(formula_references(source)):
             _, missing = resolve_path(ctx, entity["key"], ref)
@@ -817,7 +964,11 @@ def default_value(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
                 yield (
                     ("default", "formula"),
                     "unknown_field",
-                    f"the default formula uses “{ref}”, but there is no field “{missing}”",
+                    Phrase(
+                        _l("the default formula uses “%(ref)s”, but there is no field “%(key)s”"),
+                        ref=ref,
+                        key=missing,
+                    ),
                 )
         return
     if f["type"] in ("date", "datetime") and f["default"] in ("today", "now"):
@@ -825,7 +976,11 @@ def default_value(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
     try:
         kind.validate(f, f["default"])
     except InvalidValue as error:
-        yield ("default",), "bad_default", f"the default is not valid: {error}"
+        message = Phrase(
+            _l("the default is not valid: %(problem)s"),
+            problem=Phrase(error.template, **error.params),
+        )
+        yield ("default",), "bad_default", message
 
 
 def stored_of(ctx: Ctx, entity: str, f: Doc) -> Doc:
