@@ -57,8 +57,9 @@ def _actor_id() -> int | None:
 
 
 def error_json(error: defs.DefinitionError) -> dict[str, Any]:
-    """An error of the draft for the designers, its message in the builder's language (an
-    error found in a formula carries its words; others are shown as written)."""
+    """An error of the draft for the designers, its message in the builder's language (every
+    error the validator finds carries its words and values; one without, such as an unknown
+    format, is shown as written)."""
     return {
         "path": list(error.path),
         "json_path": error.json_path,

@@ -234,6 +234,46 @@ def test_formula_checks_speak_the_builders_language(
     assert error["json_path"] == "$.entities[0].fields[4].formula"
 
 
+def test_definition_errors_speak_the_builders_language(
+    web: Web, user_factory: Callable[..., Any], make_app: Callable[..., str]
+) -> None:
+    """The draft's other errors (the schema's and the semantic rules') reach a Chinese builder
+    in Chinese too, with the keys quoted as they are written."""
+    make_app()
+    web.sign_in(user_factory(platform_role="app_builder", locale="zh-CN").email)
+    doc = small_app()
+    doc["entities"][0]["fields"] += [
+        {"key": "created_at", "type": "date"},
+        {"key": "customer", "type": "link", "entity": "company"},
+    ]
+    saved = post(web, "/build/shop/_/draft", {"doc": doc}).json
+    messages = {e["json_path"]: (e["code"], e["message"]) for e in saved["errors"]}
+    assert messages == {
+        "$.entities[0].fields[4].key": ("reserved_key", "“created_at”是系统字段；请换一个标识"),
+        "$.entities[0].fields[5].entity": ("unknown_entity", "要关联的实体“company”不存在"),
+    }
+
+    doc = small_app()
+    doc["entities"][0]["fields"][0]["key"] = "Name"
+    doc["entities"][0]["views"] = "all"
+    saved = post(web, "/build/shop/_/draft", {"doc": doc}).json
+    messages = {e["json_path"]: e["message"] for e in saved["errors"]}
+    assert messages["$.entities[0].fields[0].key"] == (
+        "“Name”不是有效的标识：请使用小写字母、数字和单个下划线，并以字母开头"
+    )
+    assert messages["$.entities[0].views"] == "此项必须为列表"
+
+
+def test_definition_errors_stay_english_for_an_english_builder(
+    builder: Web, make_app: Callable[..., str]
+) -> None:
+    make_app()
+    doc = small_app()
+    doc["entities"][0]["fields"].append({"key": "created_at", "type": "date"})
+    (error,) = post(builder, "/build/shop/_/draft", {"doc": doc}).json["errors"]
+    assert error["message"] == "“created_at” is a system field; choose another key"
+
+
 def test_formula_checks_stay_english_for_an_english_builder(
     builder: Web, make_app: Callable[..., str]
 ) -> None:

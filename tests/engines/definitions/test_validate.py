@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tessera.engines.definitions import InvalidDefinition, compile_app, validate
+from tessera.engines.messages import Phrase
 
 from .factories import Doc, tweak
 
@@ -465,6 +466,9 @@ def test_invalid_definition_reports_exact_path(
     assert errors, "expected an error"
     assert (errors[0].json_path, errors[0].code) == (path, code), [str(e) for e in errors]
     assert errors[0].message and not errors[0].message.startswith("'")
+    for error in errors:  # every error can be told in the builder's language
+        assert error.template, error
+        assert str(Phrase(error.template, **error.params)) == error.message
 
 
 def test_all_errors_are_reported_at_once_best_first() -> None:
@@ -492,6 +496,30 @@ def test_messages_speak_to_business_users() -> None:
         "qualify, proposal, won, lost"
     )
     assert error.path == ("entities", 1, "fields", idx("stage"), "default")
+
+
+def test_errors_keep_their_words_apart_from_their_values() -> None:
+    """The builder translates ``template`` and fills in ``params``; the English sentence is
+    unchanged, and the quoted key stays a value (never translated)."""
+    (error,) = validate(tweak(SALES, add(ACCOUNT, {"key": "created_at", "type": "date"})))
+    assert error.message == "“created_at” is a system field; choose another key"
+    assert error.template == "“%(key)s” is a system field; choose another key"
+    assert error.params == {"key": "created_at"}
+    assert error.code == "reserved_key"
+
+    stage = validate(tweak(SALES, lambda d: deal_field("stage")(d).update(default="closed")))[0]
+    assert stage.template == "the default is not valid: %(problem)s"
+    assert stage.params == {  # the field's own refusal, still in words and values
+        "problem": Phrase(
+            "“%(value)s” is not one of the options: %(options)s",
+            value="closed",
+            options="qualify, proposal, won, lost",
+        )
+    }
+
+    (kind,) = validate(tweak(SALES, lambda d: d.update(entities="none")))
+    assert (kind.message, kind.template) == ("this must be a list", "this must be %(kind)s")
+    assert kind.params == {"kind": Phrase("a list")}
 
 
 def test_compile_raises_with_every_error() -> None:
