@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
-from flask import render_template
+from flask import render_template, url_for
 from flask.typing import ResponseReturnValue
 
 from tessera.engines.definitions import EntityModel, FieldModel
@@ -107,17 +107,31 @@ def _related(
     }  # fmt: skip
 
 
-def import_files(runtime: Runtime, timeline: list[Any]) -> dict[str, str]:
-    """``{"import:<id>": file name}`` of the imports that wrote entries of ``timeline``, so an
-    entry says which file it came from ("by import · 展会线索.csv")."""
+def import_files(
+    runtime: Runtime, entity: EntityModel, timeline: list[Any]
+) -> dict[str, tuple[str, str | None]]:
+    """``{"import:<id>": (file name, its page or None)}`` of the imports that wrote entries of
+    ``timeline``, so an entry says which file it came from ("by import · 展会线索.csv"); the
+    person who ran an import gets a link to its page (its counts and error report), which is
+    theirs alone."""
     ids = {
         int(e.source.partition(":")[2]) for e in timeline
         if e.source and e.source.startswith("import:") and e.source[7:].isdigit()
     }  # fmt: skip
     if not ids:
         return {}
-    rows = runtime.conn.execute(sa.select(Import.id, Import.file_name).where(Import.id.in_(ids)))
-    return {f"import:{row.id}": row.file_name for row in rows}
+    rows = runtime.conn.execute(
+        sa.select(Import.id, Import.file_name, Import.created_by).where(Import.id.in_(ids))
+    )
+    mine = runtime.identity.user_id
+    return {
+        f"import:{row.id}": (
+            row.file_name,
+            url_for("transfer.import_page", app_key=runtime.key, entity_key=entity.key,
+                    import_id=row.id) if row.created_by == mine else None,
+        )
+        for row in rows
+    }  # fmt: skip
 
 
 @blueprint.get("/<app_key>/<entity_key>/<int:record_id>")
@@ -142,7 +156,7 @@ def record_page(app_key: str, entity_key: str, record_id: int) -> ResponseReturn
             "hidden": conditions.hidden(results), "titles": titles,
             "related": related_lists(runtime, entity, record_id, titles),
             "timeline": timeline, "attachments": attachments,
-            "import_files": import_files(runtime, timeline),
+            "import_files": import_files(runtime, entity, timeline),
             "children": {f.key: runtime.model.entity(str(f.target)) for f in entity.fields
                          if f.type == "child_table"},
             "may_edit": runtime.service.scope.can("update", entity, record),

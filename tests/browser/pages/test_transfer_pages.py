@@ -76,6 +76,8 @@ def test_a_chinese_excel_csv_is_imported_from_the_list(
     expect(created).to_contain_text("Lin Wei created this record")
     expect(created.locator("[data-via]")).to_have_text("by import")
     expect(created.locator("[data-source]")).to_have_text("公司.csv")
+    created.get_by_role("link", name="公司.csv").click()  # the importer gets to its page
+    expect(page.locator("[data-count=created]")).to_have_text("2")
     with platform.db.engine.connect() as conn:
         sources = conn.scalars(
             sa.select(AuditEntry.source).where(

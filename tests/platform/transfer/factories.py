@@ -10,8 +10,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from tessera.platform import jobs
-from tessera.platform.models import Job
+from tessera.platform.models import Import, Job, User
 from tessera.platform.runtime import Platform
+from tessera.platform.transfer import imports
 from tests.conftest import Web
 
 #: the every-field-type app of the API tests (``kit``): the default entity
@@ -76,3 +77,22 @@ def run_imports(platform: Platform) -> None:
 def status(web: Web, location: str) -> dict[str, Any]:
     """The import's status as its page polls it."""
     return web.client.get(location + "/status").get_json()  # type: ignore[no-any-return]
+
+
+def imported(platform: Platform, user: User, names: list[str]) -> dict[str, object]:
+    """Import ``names`` into the kit app's items, all or nothing, as the import job does."""
+    stored = f"tidy-{len(names)}-{names[0]}"
+    (imports.folder(platform) / stored).write_text(
+        "name\n" + "".join(f"{n}\n" for n in names), encoding="utf-8"
+    )
+    with platform.db.session() as db:
+        record = Import(
+            app="kit", entity="item", file_name="items.csv", stored_name=stored,
+            file_kind="csv", encoding="utf-8", size=1, columns=["name"], mapping=["name"],
+            options={"mode": "create", "on_error": "all_or_nothing"}, status="queued",
+            created_by=user.id,
+        )  # fmt: skip
+        db.add(record)
+        db.flush()
+        import_id = record.id
+    return imports.run(platform, import_id)

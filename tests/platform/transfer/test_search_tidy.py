@@ -12,29 +12,11 @@ import sqlalchemy as sa
 from tessera.engines.definitions import naming
 from tessera.engines.forms import Actor, ListQuery
 from tessera.platform import apps, jobs
-from tessera.platform.models import Import, Job, User
+from tessera.platform.models import Job, User
 from tessera.platform.records import service_for
 from tessera.platform.runtime import Platform
 from tessera.platform.transfer import imports
-
-
-def imported(platform: Platform, user: User, names: list[str]) -> dict[str, object]:
-    """Import ``names`` into the kit app's items, all or nothing, as the import job does."""
-    stored = f"tidy-{len(names)}-{names[0]}"
-    (imports.folder(platform) / stored).write_text(
-        "name\n" + "".join(f"{n}\n" for n in names), encoding="utf-8"
-    )
-    with platform.db.session() as db:
-        record = Import(
-            app="kit", entity="item", file_name="items.csv", stored_name=stored,
-            file_kind="csv", encoding="utf-8", size=1, columns=["name"], mapping=["name"],
-            options={"mode": "create", "on_error": "all_or_nothing"}, status="queued",
-            created_by=user.id,
-        )  # fmt: skip
-        db.add(record)
-        db.flush()
-        import_id = record.id
-    return imports.run(platform, import_id)
+from tests.platform.transfer.factories import imported
 
 
 def tidy_jobs(platform: Platform) -> list[Job]:
