@@ -41,7 +41,9 @@ def _label(labels: Mapping[str, str], locale: str, key: str) -> str:
     """The label in ``locale``; without one, the key read as words (:func:`humanise`)."""
     if "" in labels:
         return labels[""]
-    return pick_label(dict(labels), locale, humanise(key))
+    if not labels:  # the words are made only when there is no label to show
+        return humanise(key)
+    return pick_label(dict(labels), locale, key)
 
 
 @dataclass(frozen=True)
