@@ -28,6 +28,7 @@ from tessera.platform.pages.lists import default_columns
 from tessera.platform.pages.nav import entity_url, frame
 from tessera.platform.pages.titles import collect, title_of
 from tessera.platform.pages.widgets import Titles, label_of
+from tessera.platform.transfer.imports import SOURCE_PREFIX, import_id_of
 
 RELATED_ROWS = 5
 
@@ -114,10 +115,7 @@ def import_files(
     ``timeline``, so an entry says which file it came from ("by import · 展会线索.csv"); the
     person who ran an import gets a link to its page (its counts and error report), which is
     theirs alone."""
-    ids = {
-        int(e.source.partition(":")[2]) for e in timeline
-        if e.source and e.source.startswith("import:") and e.source[7:].isdigit()
-    }  # fmt: skip
+    ids = {import_id_of(e.source) for e in timeline} - {None}
     if not ids:
         return {}
     rows = runtime.conn.execute(
@@ -125,7 +123,7 @@ def import_files(
     )
     mine = runtime.identity.user_id
     return {
-        f"import:{row.id}": (
+        f"{SOURCE_PREFIX}{row.id}": (
             row.file_name,
             url_for("transfer.import_page", app_key=runtime.key, entity_key=entity.key,
                     import_id=row.id) if row.created_by == mine else None,

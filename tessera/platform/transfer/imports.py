@@ -62,6 +62,8 @@ BATCH = 1000  # rows per bulk_create call: the records service's own chunk
 UPSERT_LOOKUP = MAX_LIMIT  # keys looked up per list call when upserting (one page's worth)
 MAX_COLUMNS = 200
 MAX_REPORTED_ERRORS = 100_000
+#: what the audit trail says an import's writes came from (``Actor.source``): ``import:<id>``
+SOURCE_PREFIX = "import:"
 #: an import that wrote at least this many rows, and a tenth of the table, tidies the entity's
 #: search index afterwards (a job of its own: ``search.tidy``)
 TIDY_AFTER = 5 * BATCH
@@ -590,7 +592,7 @@ def run(
     dry_run = bool(record.options.get("dry_run"))
     all_or_nothing = record.options.get("on_error") != "skip"
     one_transaction = dry_run or all_or_nothing
-    actor = replace(identity.actor("import"), source=f"import:{import_id}")
+    actor = replace(identity.actor("import"), source=f"{SOURCE_PREFIX}{import_id}")
     engine = platform.db.engine
     with engine.connect() as conn:
         entity = apps.published(conn, record.app).model.entity(record.entity)
@@ -721,14 +723,19 @@ def tidy_task(ctx: jobs.JobContext, app: str, entity: str, rows: int) -> dict[st
     (:func:`~tessera.engines.forms.search.tidy`), unless they are under a tenth of the table:
     the work grows with the table, so it is spent only where the import was a large part."""
     with ctx.platform.db.engine.begin() as conn:
-        model = apps.published(conn, app).model.entity(entity)
-        largest = conn.scalar(
-            sa.select(sa.func.max(sa.column("id"))).select_from(sa.table(model.table))
-        )
+        live = apps.published(conn, app)
+        largest = conn.scalar(sa.select(sa.func.max(live.table(entity).c.id)))
         if rows * 10 < (largest or 0):
             return {"tidied": False}
-        tidy(conn, model)
+        tidy(conn, live.model.entity(entity))
     return {"tidied": True}
+
+
+def import_id_of(source: str | None) -> int | None:
+    """The import an audit entry's ``source`` names, or None for any other source."""
+    if source and source.startswith(SOURCE_PREFIX) and source[len(SOURCE_PREFIX) :].isdigit():
+        return int(source[len(SOURCE_PREFIX) :])
+    return None
 
 
 def outcome(options: Mapping[str, Any], created: int, updated: int, problems: int) -> Phrase:
