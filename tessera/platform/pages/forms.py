@@ -189,10 +189,9 @@ def submitted(
     results = conditions.evaluate({**merged, "id": record_id})
     for key in conditions.hidden(results) | conditions.read_only(results):
         values.pop(key, None)
-    unset = [k for k, v in values.items() if v is False and stored.get(k) is None]
-    for key in unset if record_id is not None else ():
-        if entity.has_field(key) and entity.field(key).type == "boolean":
-            del values[key]  # an unticked box over a yes/no never set: nothing was said
+    if record_id is not None:  # an unticked box over a yes/no never set: nothing was said
+        for key in [k for k, v in values.items() if v is False and stored.get(k) is None]:
+            del values[key]
     if record_id is None:  # blank fields with a default get the default, as the API does
         for key in [k for k, v in values.items() if v in (None, []) and _has_default(entity, k)]:
             del values[key]
