@@ -17,9 +17,10 @@ from flask_babel import gettext
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from tessera.builder_ui import blueprint, checks
-from tessera.builder_ui.pages import _app_row, _conn, error_json
+from tessera.builder_ui.pages import _app_row, _conn, change_texts, error_json, plan_steps
 from tessera.engines import definitions as defs
 from tessera.platform import apps
+from tessera.platform.i18n import error_text
 from tessera.platform.identity.current import require_identity
 
 #: the largest draft a designer may send (the CRM template is about 60 kB)
@@ -72,7 +73,7 @@ def _doc_of(body: dict[str, Any], app: str) -> dict[str, Any] | ResponseReturnVa
     if not isinstance(doc, dict):
         return _problem(400, "“doc” must be the app definition as a JSON object")
     if doc.get("key") != app:
-        return _problem(400, f"the app key cannot change (from “{app}” to “{doc.get('key')}”)")
+        return _problem(400, gettext(apps.KEY_CHANGED, old=app, new=str(doc.get("key"))))
     return doc
 
 
@@ -99,7 +100,7 @@ def api_save_draft(app: str) -> ResponseReturnValue:
         try:
             errors = apps.save_draft(conn, app, given.doc)
         except apps.AppError as exc:
-            return _problem(400, str(exc))
+            return _problem(400, error_text(exc))
     return jsonify({"saved": True, "errors": [error_json(e) for e in errors]})
 
 
@@ -165,7 +166,13 @@ def api_preview(app: str) -> ResponseReturnValue:
         try:
             result = apps.preview(conn, app)
         except (apps.AppError, defs.PlanError) as exc:
-            return _problem(400, str(exc))
+            return _problem(400, error_text(exc))
+    plan = [("⚠ " if s["destructive"] else "") + s["text"] for s in plan_steps(result.steps)]
     return jsonify(
-        {"errors": [], "version": result.version, "plan": result.plan, "changes": result.changes}
+        {
+            "errors": [],
+            "version": result.version,
+            "plan": plan,
+            "changes": change_texts(result.changed),
+        }
     )

@@ -30,6 +30,7 @@ from tessera.builder_ui import STATIC_DIR, blueprint, catalogue
 from tessera.builder_ui.strings import strings
 from tessera.engines import definitions as defs
 from tessera.platform import app_transfer, apps, audit, permissions
+from tessera.platform.app_plans import PlanLine
 from tessera.platform.config import SUPPORTED_LOCALES
 from tessera.platform.i18n import current_locale, error_text, localised
 from tessera.platform.identity.current import require_identity
@@ -200,7 +201,7 @@ def create_app() -> ResponseReturnValue:
             field = CREATE_FIELDS.get(error.json_path, "key")
             errors.setdefault(field, []).append(error_text(error))
     except apps.AppError as exc:
-        errors.setdefault("key", []).append(str(exc))
+        errors.setdefault("key", []).append(error_text(exc))
     if errors:
         return _manager(400, form=form, errors=errors, open_create=True)
     flash(gettext("The app has been created. Drag fields onto its first form."), "success")
@@ -219,7 +220,7 @@ def install_template() -> ResponseReturnValue:
             current_platform().db.engine, doc, template=template, actor_id=_actor_id()
         )
     except (apps.AppError, defs.InvalidDefinition, defs.DestructiveChangeRefused) as exc:
-        flash(gettext("The template could not be installed: %(why)s", why=str(exc)), "error")
+        flash(gettext("The template could not be installed: %(why)s", why=error_text(exc)), "error")
         return redirect(url_for("builder.manager"))
     flash(gettext("The template has been installed and published."), "success")
     return redirect(url_for("builder.app_designer", app=result.app))
@@ -245,7 +246,7 @@ def import_app() -> ResponseReturnValue:
         except defs.InvalidDefinition as exc:
             problem = "; ".join(f"{e.json_path}: {error_text(e)}" for e in exc.errors[:5])
         except (apps.AppError, defs.DestructiveChangeRefused, ValueError, TypeError) as exc:
-            problem = str(exc)
+            problem = error_text(exc)
     if problem is not None:
         flash(gettext("The app could not be imported: %(why)s", why=problem), "error")
         return redirect(url_for("builder.manager"))
@@ -335,6 +336,17 @@ def view_designer(app: str, entity: str) -> ResponseReturnValue:
 # -- publishing and history -------------------------------------------------------------
 
 
+def plan_steps(lines: list[PlanLine] | tuple[PlanLine, ...]) -> list[dict[str, Any]]:
+    """The steps of a plan for a page: each in the reader's language (a version stored before
+    plans kept their phrases shows its English), and whether it can lose data."""
+    return [{"text": error_text(line.message), "destructive": line.destructive} for line in lines]
+
+
+def change_texts(changes: list[defs.Change] | tuple[defs.Change, ...]) -> list[str]:
+    """What changed in the app, each change in the reader's language."""
+    return [error_text(change.phrase) for change in changes]
+
+
 def _plan_page(
     app: str, doc: dict[str, Any] | None, template: str, status: int = 200, **extra: Any
 ) -> ResponseReturnValue:
@@ -348,22 +360,20 @@ def _plan_page(
             try:
                 result = apps.preview(conn, app, document)
             except (apps.AppError, defs.PlanError) as exc:
-                extra.setdefault("problem", str(exc))
-            renamed = defs.key_changes(_published_doc(conn, row) or document, document)
+                extra.setdefault("problem", error_text(exc))
+            renamed = defs.key_change_phrases(_published_doc(conn, row) or document, document)
         else:
             renamed = []
-    plan = [
-        {"text": line.removeprefix("⚠ "), "destructive": line.startswith("⚠ ")}
-        for line in (result.plan if result else [])
-    ]
+    plan = plan_steps(result.steps if result else ())
     context = {
         "app": app,
         "title": localised(document.get("label"), fallback=app),
         "errors": [error_json(e) for e in errors],
         "result": result,
         "plan": plan,
+        "changes": change_texts(result.changed if result else ()),
         "destructive": any(step["destructive"] for step in plan) or bool(renamed),
-        "renamed": renamed,
+        "renamed": [error_text(message) for message in renamed],
         "published_version": row.published_version,
     } | extra
     return render_template(template, **context), status
@@ -391,7 +401,7 @@ def publish_now(app: str) -> ResponseReturnValue:
     except defs.InvalidDefinition:
         return _plan_page(app, None, "builder/publish.html", 400)
     except (apps.AppError, defs.PlanError) as exc:
-        return _plan_page(app, None, "builder/publish.html", 409, problem=str(exc))
+        return _plan_page(app, None, "builder/publish.html", 409, problem=error_text(exc))
     with platform.db.session() as db:
         audit.record(
             db,
@@ -412,11 +422,16 @@ def history(app: str) -> ResponseReturnValue:
         numbers = [v["version"] for v in versions]
         for v in versions:
             n = v["version"]
-            v["changes"] = apps.diff_versions(conn, app, n - 1, n) if n - 1 in numbers else []
+            changes = apps.diff_versions(conn, app, n - 1, n) if n - 1 in numbers else []
+            v["changes"] = change_texts(changes)
+            v["steps"] = plan_steps(v["plan"])
+            note = apps.note_message(v["note"])
+            v["note"] = error_text(note) if note is not None else None
         compare: dict[str, Any] | None = None
         old, new = request.args.get("old", type=int), request.args.get("new", type=int)
         if old in numbers and new in numbers and old is not None and new is not None:
-            compare = {"old": old, "new": new, "changes": apps.diff_versions(conn, app, old, new)}
+            changes = apps.diff_versions(conn, app, old, new)
+            compare = {"old": old, "new": new, "changes": change_texts(changes)}
         doc = apps.draft(conn, app)
     return render_template(
         "builder/history.html",
@@ -455,7 +470,8 @@ def rollback_now(app: str, version: int) -> ResponseReturnValue:
         message = gettext("Some steps can lose data. Tick the confirmation to roll back.")
         return _plan_page(app, doc, "builder/rollback.html", 409, problem=message, version=version)
     except (apps.AppError, defs.PlanError, defs.InvalidDefinition) as exc:
-        return _plan_page(app, doc, "builder/rollback.html", 409, problem=str(exc), version=version)
+        problem = error_text(exc)
+        return _plan_page(app, doc, "builder/rollback.html", 409, problem=problem, version=version)
     with platform.db.session() as db:
         audit.record(
             db,

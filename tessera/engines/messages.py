@@ -12,6 +12,12 @@ operand *is* (“`amount` is a number”) and then what is wrong with it.  Such 
 is a :class:`Listing`; the platform translates every part in the reader's language before it
 fills the sentence, so no English word is left in a Chinese one.
 
+A name with a text per language (a label) is a :class:`Localised` param, and a word whose
+English form is a key (``long_text``) but whose translation comes from words (``long text``) a
+:class:`Term`.  A message that is shown later than it is made (a version's schema plan) is
+stored with :func:`to_json` and read back with :func:`from_json`, params and labels included,
+so it can still be shown in any language.
+
 Templates are wrapped in :func:`_l` where they are written so that ``pybabel extract`` (which
 reads ``tessera/engines/**.py`` with the keyword ``_l``, see ``translations/babel.cfg``) puts them
 into the catalogues, and the catalogue test demands their Chinese translation.
@@ -19,7 +25,8 @@ into the catalogues, and the catalogue test demands their Chinese translation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 
@@ -111,21 +118,136 @@ class Refusal(ValueError):
         super().__init__(self.message)
 
 
+def pick_label(label: Any, locale: str, fallback: str) -> str:
+    """A label in ``locale``, else its language, else English, else any, else ``fallback``."""
+    if isinstance(label, str):
+        return label
+    if not isinstance(label, dict) or not label:
+        return fallback
+    language = locale.split("-")[0]
+    for candidate in (locale, language, "en"):
+        if candidate in label:
+            return str(label[candidate])
+    for key, text in label.items():
+        if key.split("-")[0] == language:
+            return str(text)
+    return str(next(iter(label.values())))
+
+
 class Localised(str):
     """A name with a text per language (a field's or an entity's label) used as a parameter.
 
     It *is* its English text (``str``), so the English sentence, JSON and comparisons see
     just that; the platform calls :meth:`pick` with the reader's language when it shows the
-    message, so a Chinese reader sees “名称”为必填项, not “Name”为必填项."""
+    message, so a Chinese reader sees “名称”为必填项, not “Name”为必填项.
 
-    __slots__ = ("_pick",)
+    ``texts`` is the label as the definition writes it (a text or ``{locale: text}``), kept
+    so that a message stored with :func:`to_json` can be read later in any language.
+    """
+
+    __slots__ = ("_pick", "texts")
     _pick: Callable[[str], str]
+    texts: Any
 
-    def __new__(cls, english: str, pick: Callable[[str], str]) -> Localised:
+    def __new__(cls, english: str, pick: Callable[[str], str], texts: Any = None) -> Localised:
         made = super().__new__(cls, english)
         made._pick = pick
+        made.texts = dict(texts) if isinstance(texts, Mapping) else texts
         return made
+
+    @classmethod
+    def of(cls, label: Any, fallback: str) -> Localised:
+        """A label as a definition writes it (a text, ``{locale: text}`` or nothing), read as
+        ``fallback`` (the key as words) where it has no text."""
+        texts = dict(label) if isinstance(label, Mapping) else label
+        return cls(pick_label(texts, "en", fallback), partial(_pick, texts, fallback), texts)
 
     def pick(self, locale: str) -> str:
         """The text in ``locale`` (or the nearest the definition provides)."""
         return self._pick(locale)
+
+
+def _pick(texts: Any, fallback: str, locale: str) -> str:
+    return pick_label(texts, locale, fallback)
+
+
+class Term(Phrase):
+    """A word the English sentence writes as it is stored (a type key such as ``long_text``)
+    and other languages translate from its msgid in words (``long text``)::
+
+        Phrase(_l("Change the field %(field)s from %(old)s to %(new)s"),
+               field=..., old=Term(_l("long text"), "long_text"), new=Term(_l("text"), "text"))
+
+    ``str(term)`` is ``english``; the platform translates ``template`` like any phrase (so an
+    English page reads the words, and the CLI and the logs the key, as they always have).
+    """
+
+    __slots__ = ("english",)
+
+    def __init__(self, template: str, english: str) -> None:
+        super().__init__(template)
+        self.english = english
+
+    def __str__(self) -> str:
+        return self.english
+
+    def __repr__(self) -> str:
+        return f"Term({self.template!r}, {self.english!r})"
+
+
+def sentences(parts: Sequence[Any]) -> Any:
+    """Sentences said one after another (“…; …”), each in the reader's language: a phrase
+    that joins them two by two, so no language needs a list form for them.  One part is
+    itself, none an empty text."""
+    if not parts:
+        return ""
+    *head, said = parts
+    for part in reversed(head):
+        said = Phrase(_l("%(first)s; %(rest)s"), first=part, rest=said)
+    return said
+
+
+# -- storing messages -----------------------------------------------------------------------
+
+
+def to_json(value: Any) -> Any:
+    """``value`` (a message, or a param of one) as JSON, so a message written now can be shown
+    later in whatever language its reader speaks; :func:`from_json` reads it back.
+
+    A phrase keeps its template and params, a term its English, a label its texts per
+    language; values are kept as they are (numbers, text) or as their text."""
+    if isinstance(value, Term):
+        return {"term": value.template, "text": value.english}
+    if isinstance(value, Phrase):
+        return {
+            "phrase": value.template,
+            "params": {k: to_json(v) for k, v in value.params.items()},
+        }
+    if isinstance(value, Listing):
+        return {"listing": [to_json(item) for item in value]}
+    if isinstance(value, Localised):
+        return {"label": value.texts, "text": str(value)}
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)
+
+
+def from_json(data: Any) -> Any:
+    """The message :func:`to_json` wrote (anything else is read as the text it is)."""
+    if isinstance(data, Mapping):
+        if "term" in data:
+            return Term(str(data["term"]), str(data.get("text", data["term"])))
+        if "phrase" in data:
+            params = data.get("params")
+            given = params.items() if isinstance(params, Mapping) else ()
+            return Phrase(str(data["phrase"]), **{str(k): from_json(v) for k, v in given})
+        if "listing" in data and isinstance(data["listing"], list):
+            return Listing(from_json(item) for item in data["listing"])
+        if "label" in data:
+            english = str(data.get("text", ""))
+            texts = data["label"]
+            return Localised(english, partial(_pick, texts, english), texts)
+        return str(data)
+    if data is None or isinstance(data, str | bool | int | float):
+        return data
+    return str(data)

@@ -14,6 +14,7 @@ live version; that is cached per process by (app, version).
 from __future__ import annotations
 
 import json
+import re
 import threading
 import weakref
 from collections.abc import Mapping
@@ -26,7 +27,9 @@ import sqlalchemy as sa
 
 from tessera.engines import definitions as defs
 from tessera.engines.forms.search import ensure_search_index
-from tessera.engines.messages import _l, render
+from tessera.engines.messages import Phrase, _l, render
+from tessera.platform import app_plans
+from tessera.platform.app_plans import PlanLine
 from tessera.platform.models import App, AppVersion, Department, Role, User, utcnow
 
 EXPORT_FORMAT = "tessera.export/1"
@@ -34,25 +37,52 @@ PLATFORM_TABLES = defs.PlatformTables(users=User.__table__, departments=Departme
 
 
 class AppError(Exception):
-    """A registry operation cannot be done; the message says why."""
+    """A registry operation cannot be done; the message says why.
 
-
-class AppNotFound(AppError):
-    """No such app, or not published; ``template`` and ``params`` let the API say so in the
-    caller's language (:func:`tessera.platform.i18n.error_text`)."""
+    ``template`` and ``params`` let the builder and the API say so in the reader's language
+    (:func:`tessera.platform.i18n.error_text`); ``str()`` is the English sentence.  A message
+    made elsewhere (a format error's) is its own template and is shown as it is."""
 
     def __init__(self, template: str, /, **params: Any) -> None:
         self.template = template
         self.params: dict[str, Any] = params
         super().__init__(render(template, params))
 
+    @classmethod
+    def said(cls, message: Phrase) -> AppError:
+        """The error that says ``message``."""
+        return cls(message.template, **message.params)
+
+
+class AppNotFound(AppError):
+    """No such app, or not published."""
+
+
+#: what a version's note says when the registry wrote it (shown in the reader's language)
+INSTALLED = _l("installed")
+ROLLED_BACK = _l("rollback to version %(version)s")
+_ROLLED_BACK = re.compile(r"^rollback to version (\d+)$")
+
 
 @dataclass(frozen=True)
 class PublishResult:
+    """What a publish did (or would do): the plan's steps and the app's changes in words.
+
+    ``plan`` and ``changes`` are their English lines (the CLI's); ``steps`` and ``changed``
+    say the same in any language."""
+
     app: str
     version: int
-    plan: list[str]
-    changes: list[str]
+    steps: tuple[PlanLine, ...]
+    changed: tuple[defs.Change, ...]
+
+    @property
+    def plan(self) -> list[str]:
+        return [str(line) for line in self.steps]
+
+    @property
+    def changes(self) -> list[str]:
+        return [str(change) for change in self.changed]
 
 
 @dataclass(frozen=True)
@@ -85,7 +115,7 @@ def _version_doc(conn: sa.Connection, app_id: int, version: int) -> dict[str, An
         )
     )
     if doc is None:
-        raise AppError(f"version {version} does not exist")
+        raise AppError(_l("version %(version)s does not exist"), version=version)
     return dict(doc)
 
 
@@ -116,6 +146,9 @@ def list_apps(conn: sa.Connection) -> list[dict[str, Any]]:
 
 
 def history(conn: sa.Connection, key: str) -> list[dict[str, Any]]:
+    """Every version of ``key``, oldest first: number, time, publisher, note and ``plan`` (the
+    steps applied, as :class:`~tessera.platform.app_plans.PlanLine`, whatever format stored
+    them)."""
     app = _app_row(conn, key)
     rows = conn.execute(
         sa.select(AppVersion.version, AppVersion.published_at, AppVersion.published_by,
@@ -123,7 +156,18 @@ def history(conn: sa.Connection, key: str) -> list[dict[str, Any]]:
         .where(AppVersion.app_id == app.id)
         .order_by(AppVersion.version)
     ).all()  # fmt: skip
-    return [dict(r._mapping) for r in rows]
+    return [dict(r._mapping) | {"plan": app_plans.read(r.plan)} for r in rows]
+
+
+def note_message(note: str | None) -> Phrase | str | None:
+    """A version's note as it is shown: the notes the registry writes (“installed”, “rollback to
+    version 3”) as phrases in the reader's language, anything a person wrote as written."""
+    if note == INSTALLED:
+        return Phrase(INSTALLED)
+    matched = _ROLLED_BACK.match(note or "")
+    if matched:
+        return Phrase(ROLLED_BACK, version=int(matched.group(1)))
+    return note
 
 
 def version_definition(conn: sa.Connection, key: str, version: int) -> dict[str, Any]:
@@ -135,15 +179,14 @@ def draft(conn: sa.Connection, key: str) -> dict[str, Any]:
     if app.draft is not None:
         return dict(app.draft)
     if app.published_version is None:
-        raise AppError(f"the app “{key}” has neither a draft nor a published version")
+        raise AppError(_l("the app “%(key)s” has neither a draft nor a published version"), key=key)
     return _version_doc(conn, app.id, app.published_version)
 
 
-def diff_versions(conn: sa.Connection, key: str, old: int, new: int) -> list[str]:
+def diff_versions(conn: sa.Connection, key: str, old: int, new: int) -> list[defs.Change]:
+    """What changed from version ``old`` to ``new`` (``str()`` of each is its English)."""
     app = _app_row(conn, key)
-    return [
-        str(c) for c in defs.diff(_version_doc(conn, app.id, old), _version_doc(conn, app.id, new))
-    ]
+    return defs.diff(_version_doc(conn, app.id, old), _version_doc(conn, app.id, new))
 
 
 #: Compiled live versions by (database, app key, install time, version).  The database and the
@@ -244,6 +287,9 @@ def _check(doc: Any) -> dict[str, Any]:
     return dict(upgraded)
 
 
+KEY_CHANGED = _l("the app key cannot change (from “%(old)s” to “%(new)s”)")
+
+
 def create(
     conn: sa.Connection, doc: Any, *, template: str | None = None, actor_id: int | None = None
 ) -> str:
@@ -251,7 +297,7 @@ def create(
     upgraded = _check(doc)
     key = upgraded["key"]
     if conn.scalar(sa.select(App.id).where(App.key == key)) is not None:
-        raise AppError(f"an app with the key “{key}” is installed already")
+        raise AppError(_l("an app with the key “%(key)s” is installed already"), key=key)
     conn.execute(
         sa.insert(App).values(
             key=key, label=upgraded["label"] if isinstance(upgraded["label"], dict)
@@ -272,9 +318,9 @@ def save_draft(conn: sa.Connection, key: str, doc: Any) -> list[defs.DefinitionE
     """
     app = _app_row(conn, key)
     if not isinstance(doc, dict):
-        raise AppError("a draft must be a JSON object")
+        raise AppError(_l("a draft must be a JSON object"))
     if doc.get("key") != key:
-        raise AppError(f"the app key cannot change (from “{key}” to “{doc.get('key')}”)")
+        raise AppError(KEY_CHANGED, old=key, new=str(doc.get("key")))
     try:
         upgraded: dict[str, Any] = dict(defs.upgrade(doc))
     except defs.FormatError as exc:
@@ -296,8 +342,8 @@ def preview(conn: sa.Connection, key: str, doc: Mapping[str, Any] | None = None)
     schema_plan = defs.plan(
         conn, old, defs.compile_app(new_doc), PLATFORM_TABLES, tag=f"v{version}"
     )
-    changes = [str(c) for c in defs.diff(old_doc, new_doc)] if old_doc else []
-    return PublishResult(key, version, schema_plan.describe(), changes)
+    changes = tuple(defs.diff(old_doc, new_doc)) if old_doc else ()
+    return PublishResult(key, version, app_plans.lines_of(schema_plan), changes)
 
 
 def publish(
@@ -318,25 +364,25 @@ def publish(
         app = _app_row(conn, key)
         new_doc = _check(doc if doc is not None else draft(conn, key))
         if new_doc["key"] != key:
-            raise AppError(f"the app key cannot change (from “{key}” to “{new_doc['key']}”)")
+            raise AppError(KEY_CHANGED, old=key, new=str(new_doc["key"]))
         old_doc = (
             _version_doc(conn, app.id, app.published_version) if app.published_version else None
         )
-        if old_doc is not None:
-            renamed = defs.key_changes(old_doc, new_doc)
-            if renamed and not confirm_destructive:
-                raise AppError("; ".join(renamed))
+        if old_doc is not None and not confirm_destructive:
+            renamed = defs.key_changes_said(old_doc, new_doc)
+            if renamed is not None:
+                raise AppError.said(renamed)
         old = defs.compile_app(old_doc) if old_doc else None
         new = defs.compile_app(new_doc)
         version = (app.published_version or 0) + 1
         schema_plan = defs.plan(conn, old, new, PLATFORM_TABLES, tag=f"v{version}")
         defs.apply(conn, schema_plan, confirm_destructive=confirm_destructive)
         ensure_search_index(conn, new, schema_plan.metadata)
-        changes = [str(c) for c in defs.diff(old_doc, new_doc)] if old_doc else []
-        described = schema_plan.describe()
+        changes = tuple(defs.diff(old_doc, new_doc)) if old_doc else ()
+        steps = app_plans.lines_of(schema_plan)
         conn.execute(
             sa.insert(AppVersion).values(
-                app_id=app.id, version=version, definition=new_doc, plan=described,
+                app_id=app.id, version=version, definition=new_doc, plan=app_plans.stored(steps),
                 note=note, published_at=utcnow(), published_by=actor_id,
             )
         )  # fmt: skip
@@ -349,7 +395,7 @@ def publish(
             )
         )
         ensure_roles(conn, new_doc)
-    return PublishResult(key, version, described, changes)
+    return PublishResult(key, version, steps, changes)
 
 
 def ensure_roles(conn: sa.Connection, doc: Mapping[str, Any]) -> list[str]:
@@ -381,7 +427,7 @@ def rollback(
         doc = version_definition(conn, key, version)
     return publish(
         engine, key, doc=doc, confirm_destructive=confirm_destructive, actor_id=actor_id,
-        note=f"rollback to version {version}",
+        note=render(ROLLED_BACK, {"version": version}),
     )  # fmt: skip
 
 
@@ -417,7 +463,7 @@ def install(
     with engine.begin() as conn:
         key = create(conn, doc, template=template, actor_id=actor_id)
     try:
-        return publish(engine, key, actor_id=actor_id, note="installed")
+        return publish(engine, key, actor_id=actor_id, note=INSTALLED)
     except Exception:
         with engine.begin() as conn:  # leave nothing half-installed
             conn.execute(sa.delete(App).where(App.key == key))

@@ -135,7 +135,7 @@ def diff_cmd(key: str, old: int, new: int) -> None:
     with _engine().connect() as conn:
         changes = _run(lambda: apps.diff_versions(conn, key, old, new))
     for line in changes or ["no changes"]:
-        click.echo(line)
+        click.echo(str(line))
 
 
 @app_group.command("history", help="The published versions of an app.")

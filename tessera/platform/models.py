@@ -98,8 +98,10 @@ class AppVersion(Base):
     app_id: Mapped[int] = mapped_column(sa.ForeignKey("apps.id", ondelete="CASCADE"))
     version: Mapped[int]
     definition: Mapped[dict[str, Any]]
-    #: The schema plan applied when this version was published, in words, for the history view.
-    plan: Mapped[list[Any]] = mapped_column(default=list)
+    #: The schema plan applied when this version was published, in words, for the history view:
+    #: ``{"format": "tessera.plan/2", "steps": […]}``, or a list of English lines in rows
+    #: written before that format (``tessera.platform.app_plans`` reads both).
+    plan: Mapped[dict[str, Any] | list[Any]] = mapped_column(Json, default=list)
     note: Mapped[str | None] = mapped_column(sa.String(500))
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_by: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

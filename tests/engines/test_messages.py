@@ -10,7 +10,16 @@ import pytest
 
 from tessera.engines.definitions import compile_app
 from tessera.engines.definitions.fields import InvalidValue, field_type
-from tessera.engines.messages import render
+from tessera.engines.messages import (
+    Listing,
+    Localised,
+    Phrase,
+    Term,
+    from_json,
+    render,
+    sentences,
+    to_json,
+)
 
 
 @pytest.mark.parametrize(
@@ -82,3 +91,31 @@ def test_a_label_parameter_is_english_text_that_knows_its_other_languages() -> N
     assert (entity.pick("zh-CN"), entity.pick("en")) == ("订单", "Order")
     assert render("no %(entity)s here", {"entity": entity}) == "no Order here"
     assert json.dumps({"entity": entity}) == '{"entity": "Order"}'
+
+
+def test_a_message_stored_as_json_reads_back_in_every_language() -> None:
+    order = Localised.of({"en": "Order", "zh-CN": "订单"}, "Order")
+    plain, unlabelled = Localised.of("Box", "Box"), Localised.of(None, "Line item")
+    said = Phrase(
+        "%(what)s: %(kinds)s, %(type)s (%(n)d)",
+        what=Phrase("the entity “%(entity)s”", entity=order),
+        kinds=Listing([plain, unlabelled]),
+        type=Term("long text", "long_text"),
+        n=3,
+    )
+    stored = json.loads(json.dumps(to_json(said)))
+    back = from_json(stored)
+    assert back == said
+    assert str(back) == str(said) == "the entity “Order”: Box, Line item, long_text (3)"
+    entity = back.params["what"].params["entity"]
+    assert (entity.pick("zh-CN"), entity.pick("en")) == ("订单", "Order")
+    assert [k.pick("zh-CN") for k in back.params["kinds"]] == ["Box", "Line item"]
+    assert back.params["type"].english == "long_text"
+    assert from_json("plain English") == "plain English"
+
+
+def test_sentences_join_two_by_two() -> None:
+    one, two, three = Phrase("A"), Phrase("B %(x)s", x=1), Phrase("C")
+    assert sentences([one]) == one
+    assert str(sentences([one, two, three])) == "A; B 1; C"
+    assert sentences([]) == ""

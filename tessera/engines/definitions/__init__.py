@@ -9,7 +9,13 @@ change plan against a live database (:func:`plan`, :func:`apply`) and a diff in 
 from __future__ import annotations
 
 from tessera.engines.definitions.autonumber import format_number, next_number, period_key
-from tessera.engines.definitions.diff import Change, diff, key_changes
+from tessera.engines.definitions.diff import (
+    Change,
+    diff,
+    key_change_phrases,
+    key_changes,
+    key_changes_said,
+)
 from tessera.engines.definitions.errors import DefinitionError, InvalidDefinition
 from tessera.engines.definitions.fields.base import humanise
 from tessera.engines.definitions.format import FORMAT, FormatError, upgrade
@@ -47,7 +53,9 @@ __all__ = [
     "diff",
     "format_number",
     "humanise",
+    "key_change_phrases",
     "key_changes",
+    "key_changes_said",
     "next_number",
     "period_key",
     "plan",

@@ -39,6 +39,8 @@ from tessera.engines.definitions.diff import diff
 from tessera.engines.definitions.fields import InvalidValue
 from tessera.engines.definitions.model import AppModel, EntityModel, FieldModel
 from tessera.engines.definitions.tables import PlatformTables, build_metadata
+from tessera.engines.definitions.wording import type_key
+from tessera.engines.messages import Phrase, _l, render, sentences
 
 #: conversions that keep every value (old type, new type); the data is converted by an UPDATE
 LOSSLESS: dict[tuple[str, str], Callable[[Any], Any]] = {
@@ -78,28 +80,47 @@ _PHASES = (
 
 
 class DestructiveChangeRefused(RuntimeError):
-    """The plan has destructive steps and ``confirm_destructive`` was not given."""
+    """The plan has destructive steps and ``confirm_destructive`` was not given.
+
+    ``str()`` lists the steps in English, one a line; ``template`` and ``params`` say the same
+    in one sentence for the platform to show in the reader's language."""
 
     def __init__(self, steps: list[Step]) -> None:
         self.steps = steps
+        self.template = _l("these changes can lose data and need confirmation: %(steps)s")
+        self.params: dict[str, Any] = {"steps": sentences([s.phrase for s in steps])}
         lines = "\n".join(f"  - {s.description}" for s in steps)
         super().__init__(f"these changes can lose data and need confirmation:\n{lines}")
 
 
 class PlanError(RuntimeError):
-    """The change cannot be planned (the message says why and what to do)."""
+    """The change cannot be planned (the message says why and what to do): ``str()`` is the
+    English sentence, ``template`` and ``params`` let the platform say it in the reader's
+    language."""
+
+    def __init__(self, template: str, /, **params: Any) -> None:
+        self.template = template
+        self.params: dict[str, Any] = params
+        super().__init__(render(template, params))
 
 
 @dataclass(frozen=True)
 class Step:
-    """One change: what it does in words, whether it can lose data, and how to run it."""
+    """One change: what it does in words, whether it can lose data, and how to run it.
+
+    ``phrase`` is the sentence in no language yet (the platform shows it in the reader's);
+    ``description`` is its English."""
 
     kind: str
-    description: str
+    phrase: Phrase = field(hash=False)
     table: str | None = None
     destructive: bool = False
     ops: tuple[alembic_ops.MigrateOperation, ...] = ()
     detail: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def description(self) -> str:
+        return str(self.phrase)
 
 
 @dataclass(frozen=True)
@@ -118,7 +139,8 @@ class SchemaPlan:
         return all(step.kind == "note" for step in self.steps)
 
     def describe(self) -> list[str]:
-        """The plan in words, one line per step; destructive steps are marked."""
+        """The plan in English, one line per step; destructive steps are marked (each step's
+        ``phrase`` says the same in any language)."""
         return [("⚠ " if s.destructive else "") + s.description for s in self.steps]
 
 
@@ -139,7 +161,9 @@ def plan(
     default a UTC timestamp.  Reads the database (reflection) but changes nothing.
     """
     if old is not None and old.key != new.key:
-        raise PlanError(f"the app key cannot change (from “{old.key}” to “{new.key}”)")
+        raise PlanError(
+            _l("the app key cannot change (from “%(old)s” to “%(new)s”)"), old=old.key, new=new.key
+        )
     tag = tag or dt.datetime.now(dt.UTC).strftime("t%Y%m%d%H%M%S")
     metadata = build_metadata(new, platform)
     context = _context(conn, new.key, metadata)
@@ -151,7 +175,9 @@ def plan(
     if old is not None:
         changes = diff(old.to_doc(), new.to_doc())
         planner.steps += [
-            Step("note", f"{c.text} (no table change)") for c in changes if not c.structural
+            Step("note", Phrase(_l("%(change)s (no table change)"), change=c.phrase))
+            for c in changes
+            if not c.structural
         ]
     steps = sorted(planner.steps, key=lambda s: _PHASES.index(s.kind))
     return SchemaPlan(new.key, tuple(steps), metadata, tag)
@@ -212,19 +238,28 @@ class _Planner:
                 return f
         return None
 
-    def what_table(self, table: str) -> str:
+    def what_table(self, table: str) -> Phrase:
         entity = self.entity_of(table, self.new) or self.entity_of(table, self.old)
         if entity is not None:
-            return f"entity “{entity.label()}” ({table})"
+            return Phrase(_l("entity “%(entity)s” (%(table)s)"), entity=entity.named(), table=table)
         if table == naming.counter_table(self.new.key):
-            return f"auto-number counters ({table})"
-        return f"link table {table}"
+            return Phrase(_l("auto-number counters (%(table)s)"), table=table)
+        return Phrase(_l("link table %(table)s"), table=table)
 
-    def what_column(self, table: str, column: str) -> str:
+    def what_column(self, table: str, column: str) -> Phrase:
         f = self.field_of(table, column, self.new) or self.field_of(table, column, self.old)
         entity = self.entity_of(table, self.new) or self.entity_of(table, self.old)
-        where = f"“{entity.label()}”" if entity else table
-        return f"field “{f.label()}” of {where}" if f else f"column {column} of {where}"
+        if f is not None and entity is not None:
+            return Phrase(
+                _l("field “%(field)s” of “%(entity)s”"), field=f.named(), entity=entity.named()
+            )
+        if f is not None:
+            return Phrase(_l("field “%(field)s” of %(table)s"), field=f.named(), table=table)
+        if entity is not None:
+            return Phrase(
+                _l("column %(column)s of “%(entity)s”"), column=column, entity=entity.named()
+            )
+        return Phrase(_l("column %(column)s of %(table)s"), column=column, table=table)
 
     # operations from Alembic
     def top_level(self, op: alembic_ops.MigrateOperation) -> None:
@@ -246,13 +281,19 @@ class _Planner:
         ]
         if trashed:
             raise PlanError(
-                f"the {self.what_table(op.table_name)} was dropped earlier and its data is kept in "
-                f"{trashed[0]}; purge the app's trash before creating it again"
+                _l(
+                    "the %(what)s was dropped earlier and its data is kept in %(trash)s; purge "
+                    "the app's trash before creating it again"
+                ),
+                what=self.what_table(op.table_name),
+                trash=trashed[0],
             )
         self.steps.append(
             Step(
                 "create_table",
-                f"Create the table for the {self.what_table(op.table_name)}",
+                Phrase(
+                    _l("Create the table for the %(what)s"), what=self.what_table(op.table_name)
+                ),
                 op.table_name,
                 ops=(op,),
             )
@@ -264,8 +305,15 @@ class _Planner:
                 self.steps.append(
                     Step(
                         "add_constraint",
-                        f"Add the link {constraint.name} from {op.table_name} to "
-                        f"{constraint.referred_table.name} (after both tables exist)",
+                        Phrase(
+                            _l(
+                                "Add the link %(link)s from %(table)s to %(target)s "
+                                "(after both tables exist)"
+                            ),
+                            link=str(constraint.name),
+                            table=op.table_name,
+                            target=constraint.referred_table.name,
+                        ),
                         op.table_name,
                         ops=(alembic_ops.CreateForeignKeyOp.from_constraint(constraint),),
                     )
@@ -273,9 +321,10 @@ class _Planner:
 
     def trash_table(self, op: alembic_ops.DropTableOp) -> None:
         aside = naming.trash_table(op.table_name, self.tag)
-        description = (
-            f"Drop the {self.what_table(op.table_name)}: its rows are moved aside to "
-            f"{aside} and kept until purged"
+        description = Phrase(
+            _l("Drop the %(what)s: its rows are moved aside to %(aside)s and kept until purged"),
+            what=self.what_table(op.table_name),
+            aside=aside,
         )
         rename = alembic_ops.RenameTableOp(op.table_name, aside)
         self.steps.append(Step("trash_table", description, op.table_name, True, (rename,)))
@@ -286,29 +335,34 @@ class _Planner:
             self.add_column(table, op)
         elif isinstance(op, alembic_ops.DropColumnOp):
             aside = naming.trash_column(op.column_name, self.tag)
-            description = (
-                f"Drop the {self.what_column(table, op.column_name)}: its values are kept "
-                f"in the column {aside} until purged"
+            description = Phrase(
+                _l("Drop the %(what)s: its values are kept in the column %(aside)s until purged"),
+                what=self.what_column(table, op.column_name),
+                aside=aside,
             )
             rename = alembic_ops.AlterColumnOp(table, op.column_name, modify_name=aside)
             self.steps.append(Step("trash_column", description, table, True, (rename,)))
         elif isinstance(op, alembic_ops.AlterColumnOp) and op.modify_type is not None:
             self.convert(table, op)
         elif isinstance(op, alembic_ops.CreateIndexOp):
-            self.steps.append(
-                Step("create_index", f"Add the index {op.index_name} on {table}", table, ops=(op,))
+            said = Phrase(
+                _l("Add the index %(index)s on %(table)s"), index=op.index_name, table=table
             )
+            self.steps.append(Step("create_index", said, table, ops=(op,)))
         elif isinstance(op, alembic_ops.DropIndexOp):
-            self.steps.append(
-                Step(
-                    "drop_index", f"Remove the index {op.index_name} from {table}", table, ops=(op,)
-                )
+            said = Phrase(
+                _l("Remove the index %(index)s from %(table)s"), index=op.index_name, table=table
             )
+            self.steps.append(Step("drop_index", said, table, ops=(op,)))
         elif isinstance(op, alembic_ops.CreateForeignKeyOp | alembic_ops.AddConstraintOp):
             self.steps.append(
                 Step(
                     "add_constraint",
-                    f"Add the constraint {getattr(op, 'constraint_name', '')} on {table}",
+                    Phrase(
+                        _l("Add the constraint %(constraint)s on %(table)s"),
+                        constraint=str(getattr(op, "constraint_name", "")),
+                        table=table,
+                    ),
                     table,
                     ops=(op,),
                 )
@@ -317,29 +371,35 @@ class _Planner:
             self.steps.append(
                 Step(
                     "drop_constraint",
-                    f"Remove the constraint {op.constraint_name} from {table}",
+                    Phrase(
+                        _l("Remove the constraint %(constraint)s from %(table)s"),
+                        constraint=str(op.constraint_name),
+                        table=table,
+                    ),
                     table,
                     ops=(op,),
                 )
             )
         else:
-            self.steps.append(
-                Step("add_column", f"Adjust {table}: {type(op).__name__}", table, ops=(op,))
+            said = Phrase(
+                _l("Adjust %(table)s: %(operation)s"), table=table, operation=type(op).__name__
             )
+            self.steps.append(Step("add_column", said, table, ops=(op,)))
 
     def add_column(self, table: str, op: alembic_ops.AddColumnOp) -> None:
         column = op.column
         trash = self.trash_for(table, column)
         if trash is not None:
-            description = (
-                f"Restore the {self.what_column(table, column.name)} from {trash}, with its values"
+            description = Phrase(
+                _l("Restore the %(what)s from %(trash)s, with its values"),
+                what=self.what_column(table, column.name),
+                trash=trash,
             )
             rename = alembic_ops.AlterColumnOp(table, trash, modify_name=column.name)
             self.steps.append(Step("restore_column", description, table, ops=(rename,)))
             return
-        self.steps.append(
-            Step("add_column", f"Add the {self.what_column(table, column.name)}", table, ops=(op,))
-        )
+        said = Phrase(_l("Add the %(what)s"), what=self.what_column(table, column.name))
+        self.steps.append(Step("add_column", said, table, ops=(op,)))
 
     def trash_for(self, table: str, column: sa.Column[Any]) -> str | None:
         """The newest trashed column that held this column's values with the same type."""
@@ -361,27 +421,22 @@ class _Planner:
             or len(old_field.columns) != 1
         ):
             raise PlanError(
-                f"cannot change the type of {table}.{op.column_name}: it is not a field both "
-                "versions store in one column"
+                _l(
+                    "cannot change the type of %(table)s.%(column)s: it is not a field both "
+                    "versions store in one column"
+                ),
+                table=table,
+                column=op.column_name,
             )
         lossless = _is_lossless(old_field, new_field)
-        what = self.what_column(table, op.column_name)
-        change = (
-            f"{old_field.type} to {new_field.type}"
-            if old_field.type != new_field.type
-            else "its settings"
-        )
         aside = naming.trash_column(op.column_name, self.tag)
-        if lossless:
-            description = (
-                f"Convert the {what} from {change}; every value is kept "
-                f"(old column kept as {aside})"
-            )
-        else:
-            description = (
-                f"Convert the {what} from {change}: values that do not fit become empty; the "
-                f"old values are kept in the column {aside} until purged"
-            )
+        description = Phrase(
+            _CONVERT[lossless, old_field.type != new_field.type],
+            what=self.what_column(table, op.column_name),
+            old=type_key(old_field.type),
+            new=type_key(new_field.type),
+            aside=aside,
+        )
         column = self.metadata.tables[table].c[op.column_name]
         self.steps.append(
             Step(
@@ -398,6 +453,26 @@ class _Planner:
                 },
             )
         )
+
+
+#: how a conversion is said, by (every value is kept, the type changes)
+_CONVERT = {
+    (True, True): _l(
+        "Convert the %(what)s from %(old)s to %(new)s; every value is kept "
+        "(old column kept as %(aside)s)"
+    ),
+    (True, False): _l(
+        "Convert the %(what)s from its settings; every value is kept (old column kept as %(aside)s)"
+    ),
+    (False, True): _l(
+        "Convert the %(what)s from %(old)s to %(new)s: values that do not fit become empty; "
+        "the old values are kept in the column %(aside)s until purged"
+    ),
+    (False, False): _l(
+        "Convert the %(what)s from its settings: values that do not fit become empty; the old "
+        "values are kept in the column %(aside)s until purged"
+    ),
+}
 
 
 def _is_lossless(old: FieldModel, new: FieldModel) -> bool:

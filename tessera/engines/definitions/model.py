@@ -78,7 +78,7 @@ class FieldModel:
 
     def named(self) -> Localised:
         """The label as a message parameter, read in the reader's language when shown."""
-        return Localised(self.label(), self.label)
+        return Localised(self.label(), self.label, self.labels)
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ class EntityModel:
 
     def named(self) -> Localised:
         """The label as a message parameter, read in the reader's language when shown."""
-        return Localised(self.label(), self.label)
+        return Localised(self.label(), self.label, self.labels)
 
 
 @dataclass(frozen=True)
@@ -142,7 +142,7 @@ class AppModel:
 
     def named(self) -> Localised:
         """The label as a message parameter, read in the reader's language when shown."""
-        return Localised(self.label(), self.label)
+        return Localised(self.label(), self.label, self.labels)
 
     def to_doc(self) -> dict[str, Any]:
         """The definition (a fresh copy each call)."""

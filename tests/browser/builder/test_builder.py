@@ -17,6 +17,7 @@ from playwright.sync_api import Locator, Page, expect
 from tessera.platform import apps
 from tessera.platform.runtime import Platform
 from tests.browser.mouse import drag
+from tests.builder_ui.test_plan_language import CJK, ENGLISH, labelled_app, second_version
 from tests.conftest import PASSWORD
 
 Shot = Callable[[Page, str], Path]
@@ -291,3 +292,46 @@ def test_design_publish_use_change_and_roll_back(
     page.goto("/build/")
     expect(page.locator('[data-app="field_service"]')).to_contain_text("v3")
     top_shot(shot, page, "app-manager")
+
+
+def test_a_chinese_builder_reads_the_publish_plan_and_history_in_chinese(
+    page: Page, user_factory: Callable[..., Any], platform: Platform, shot: Shot
+) -> None:
+    """Every step and change of the publish preview and the history is Chinese, with the
+    entities and fields named by their Chinese labels."""
+    builder = user_factory(platform_role="app_builder", locale="zh-CN")
+    with platform.db.engine.begin() as conn:
+        apps.create(conn, labelled_app())
+    sign_in(page, builder.email)
+
+    page.goto("/build/shop/publish")
+    plan = page.locator("[data-test=plan]")
+    expect(plan).to_contain_text("创建数据表：实体“订单”（x_shop__order）")
+    top_shot(shot, page, "publish-plan-zh")
+    page.get_by_role("button", name="发布版本 1").click()
+    expect(page.locator(".flash-success")).to_contain_text("版本 1 已上线")
+
+    with platform.db.engine.begin() as conn:
+        apps.save_draft(conn, "shop", second_version(labelled_app()))
+    page.goto("/build/shop/publish")
+    expect(page.locator(".plan-step.is-destructive")).to_contain_text(
+        "移除“订单”的字段“截止日期”：其值保留在列 _trash_due_v2 中"
+    )
+    expect(page.locator("[data-test=changes]")).to_contain_text("为“订单”添加多行文本字段“备注”")
+    for text in [
+        *page.locator("[data-test=plan] li").all_inner_texts(),
+        *page.locator("[data-test=changes] li").all_inner_texts(),
+    ]:
+        assert CJK.search(text) and not ENGLISH.search(text), text
+    top_shot(shot, page, "publish-destructive-zh")
+    page.locator("#confirm-destructive").check()
+    page.get_by_role("button", name="发布版本 2").click()
+    expect(page.locator(".flash-success")).to_contain_text("版本 2 已上线")
+
+    card = page.locator('[data-version="2"]')
+    expect(card.locator(".change-list")).to_contain_text("将“订单”的字段“工时”重命名为“工作时长”")
+    card.locator("summary").click()
+    expect(card.locator(".plan-step.is-destructive")).to_contain_text(
+        "⚠ 移除“订单”的字段“截止日期”"
+    )
+    top_shot(shot, page, "history-zh")

@@ -24,6 +24,7 @@ from babel import Locale, UnknownLocaleError
 
 from tessera.engines.expressions.schema import ValueType
 from tessera.engines.messages import Refusal, _l
+from tessera.engines.messages import pick_label as pick_label  # field types import it here
 
 Spec = Mapping[str, Any]
 Storage = Literal["column", "columns", "junction", "children"]
@@ -308,19 +309,3 @@ def humanise(key: str) -> str:
         return key
     words = [w if len(w) > 1 and w.isupper() else w.lower() for w in words]
     return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
-
-
-def pick_label(label: Any, locale: str, fallback: str) -> str:
-    """A label in ``locale``, else its language, else English, else any, else ``fallback``."""
-    if isinstance(label, str):
-        return label
-    if not isinstance(label, dict) or not label:
-        return fallback
-    language = locale.split("-")[0]
-    for candidate in (locale, language, "en"):
-        if candidate in label:
-            return str(label[candidate])
-    for key, text in label.items():
-        if key.split("-")[0] == language:
-            return str(text)
-    return str(next(iter(label.values())))
