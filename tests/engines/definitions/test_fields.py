@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from tessera.engines.definitions import PlatformTables, apply, compile_app, plan, schema_transaction
-from tessera.engines.definitions.fields import FIELD_TYPES, InvalidValue, field_type
+from tessera.engines.definitions.fields import FIELD_TYPES, InvalidValue, field_type, type_name
 from tessera.engines.definitions.tables import record_values, row_values
+from tessera.engines.messages import Phrase
 
 from .factories import Doc, minimal_doc
 
@@ -251,6 +252,19 @@ def test_formatting_follows_locale() -> None:
     select = {"key": "f", "options": [{"key": "won", "label": {"en": "Won", "zh-CN": "赢单"}}]}
     assert field_type("select").format(select, "won", "zh-CN") == "赢单"
     assert field_type("select").format(select, "won", "fr") == "Won"
+
+
+def test_every_field_type_names_itself() -> None:
+    """Each type carries the name people know it by (the palette's, the messages'), marked
+    for the catalogues; a key that names no type is left as it is."""
+    names = {key: kind.display_name for key, kind in FIELD_TYPES.items()}
+    assert all(names.values()) and len(set(names.values())) == len(names)
+    assert (names["multi_link"], names["integer"], names["select"]) == (
+        "Multiple links", "Whole number", "Single choice"
+    )  # fmt: skip
+    assert type_name("multi_link") == Phrase("Multiple links")
+    assert type_name("nope") == "nope"
+    assert type_name(None) is None
 
 
 def test_defaults() -> None:

@@ -59,9 +59,15 @@ class InvalidValue(Refusal):
 
 
 class FieldType:
-    """Base class: a single nullable column whose Python value is stored as is."""
+    """Base class: a single nullable column whose Python value is stored as is.
+
+    ``name`` is the type's key in definitions (``multi_link``); ``display_name`` is what people
+    call it ("Multiple links"), an English msgid marked with ``_l`` that the platform
+    translates: the palette and every message that names a field type read it here, so a
+    type's name lives with everything else about the type."""
 
     name: ClassVar[str]
+    display_name: ClassVar[str]
     value_type: ClassVar[ValueType]
     storage: ClassVar[Storage] = "column"
     operators: ClassVar[tuple[str, ...]] = EMPTY_OPS

@@ -32,6 +32,7 @@ _FALSE = {"false", "no", "n", "0", "off", "否", "假", "错", "×", "✗", "✘
 
 class Boolean(FieldType):
     name = "boolean"
+    display_name = _l("Yes / no")
     value_type = ValueType.BOOLEAN
     operators = ("eq", "ne", "is_empty", "is_not_empty")
 
@@ -96,6 +97,7 @@ def _option_lookup(spec: Spec) -> dict[Any, str]:
 
 class Select(FieldType):
     name = "select"
+    display_name = _l("Single choice")
     value_type = ValueType.SELECT
     operators = CHOICE_OPS
 
@@ -129,6 +131,7 @@ class MultiSelect(FieldType):
     """A JSON list of option keys, in the order the options are defined."""
 
     name = "multi_select"
+    display_name = _l("Multiple choice")
     value_type = ValueType.MULTISELECT
     operators = MULTI_OPS
     indexable = False
