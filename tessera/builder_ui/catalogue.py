@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
@@ -19,70 +19,16 @@ from tessera.engines.definitions.fields import FIELD_TYPES
 from tessera.platform.config import SUPPORTED_LOCALES
 from tessera.platform.i18n import babel_name
 
-#: (group name, [(type, name), ...]) in palette order
-PALETTE: tuple[tuple[Any, tuple[tuple[str, Any], ...]], ...] = (
-    (
-        _l("Text"),
-        (
-            ("text", _l("Text")),
-            ("long_text", _l("Long text")),
-            ("rich_text", _l("Rich text")),
-            ("email", _l("Email")),
-            ("phone", _l("Phone")),
-            ("url", _l("Web address")),
-        ),
-    ),
-    (
-        _l("Numbers"),
-        (
-            ("integer", _l("Whole number")),
-            ("decimal", _l("Decimal")),
-            ("currency", _l("Amount")),
-            ("percent", _l("Percent")),
-            ("rating", _l("Rating")),
-            ("duration", _l("Duration")),
-        ),
-    ),
-    (
-        _l("Choices"),
-        (
-            ("select", _l("Single choice")),
-            ("multi_select", _l("Multiple choice")),
-            ("boolean", _l("Yes / no")),
-        ),
-    ),
-    (
-        _l("Dates"),
-        (("date", _l("Date")), ("datetime", _l("Date and time")), ("time", _l("Time"))),
-    ),
-    (
-        _l("Relations"),
-        (
-            ("link", _l("Link")),
-            ("multi_link", _l("Multiple links")),
-            ("child_table", _l("Child table")),
-            ("user", _l("User")),
-            ("department", _l("Department")),
-        ),
-    ),
-    (
-        _l("Calculated"),
-        (
-            ("formula", _l("Formula")),
-            ("rollup", _l("Rollup")),
-            ("lookup", _l("Lookup")),
-            ("auto_number", _l("Auto number")),
-        ),
-    ),
-    (
-        _l("Files and more"),
-        (
-            ("attachment", _l("Attachment")),
-            ("image", _l("Image")),
-            ("location", _l("Location")),
-            ("json", _l("JSON data")),
-        ),
-    ),
+#: (group name, (type key, ...)) in palette order; each type names itself
+#: (``FieldType.display_name``)
+PALETTE: tuple[tuple[LazyString, tuple[str, ...]], ...] = (
+    (_l("Text"), ("text", "long_text", "rich_text", "email", "phone", "url")),
+    (_l("Numbers"), ("integer", "decimal", "currency", "percent", "rating", "duration")),
+    (_l("Choices"), ("select", "multi_select", "boolean")),
+    (_l("Dates"), ("date", "datetime", "time")),
+    (_l("Relations"), ("link", "multi_link", "child_table", "user", "department")),
+    (_l("Calculated"), ("formula", "rollup", "lookup", "auto_number")),
+    (_l("Files and more"), ("attachment", "image", "location", "json")),
 )
 
 #: a short mark shown beside each type (plain characters: no icon font, no emoji)
@@ -121,32 +67,37 @@ MARKS = {
 }
 
 
-def _in_every_locale(text: LazyString) -> dict[str, str]:
+def _in_every_locale(msgid: str) -> dict[str, str]:
     names: dict[str, str] = {}
     for tag in SUPPORTED_LOCALES:
         with force_locale(babel_name(tag)):
-            names[tag] = str(text)
+            names[tag] = gettext(msgid)
     return names
 
 
 def palette() -> list[dict[str, Any]]:
-    """The palette as JSON for the designer: groups of {type, name, label, mark, computed}."""
-    assert set(MARKS) == set(FIELD_TYPES), "every field type needs a palette entry"
+    """The palette as JSON for the designer: groups of {type, name, label, mark, computed};
+    ``name`` is the type's ``display_name`` in the interface language, ``label`` the same in
+    every supported locale."""
+    placed = [key for _group, keys in PALETTE for key in keys]
+    assert sorted(placed) == sorted(FIELD_TYPES) == sorted(MARKS), (
+        "every field type needs one palette place and a mark"
+    )
     return [
         {
             "name": str(group),
             "types": [
                 {
                     "type": key,
-                    "name": str(name),
-                    "label": _in_every_locale(name),
+                    "name": gettext(FIELD_TYPES[key].display_name),
+                    "label": _in_every_locale(FIELD_TYPES[key].display_name),
                     "mark": MARKS[key],
                     "computed": FIELD_TYPES[key].computed,
                 }
-                for key, name in types
+                for key in keys
             ],
         }
-        for group, types in PALETTE
+        for group, keys in PALETTE
     ]
 
 

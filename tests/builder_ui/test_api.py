@@ -264,6 +264,42 @@ def test_definition_errors_speak_the_builders_language(
     assert messages["$.entities[0].views"] == "此项必须为列表"
 
 
+def _with_a_field_of_type(kind: str, **settings: Any) -> dict[str, Any]:
+    """The small app with a unique field of type ``kind`` as the order's title (which a
+    multi link or a child table cannot be)."""
+    doc = small_app()
+    doc["entities"][0]["fields"].append({"key": "other", "type": kind, **settings})
+    doc["entities"][0]["fields"][-1]["unique"] = True
+    doc["entities"][0]["title"] = "other"
+    return doc
+
+
+def test_definition_errors_name_field_types_in_the_builders_language(
+    web: Web, user_factory: Callable[..., Any], make_app: Callable[..., str]
+) -> None:
+    """A message about a field type names it as the palette does, in Chinese for a Chinese
+    builder (“多项关联”), never by its key (``multi_link``)."""
+    make_app()
+    web.sign_in(user_factory(platform_role="app_builder", locale="zh-CN").email)
+    doc = _with_a_field_of_type("multi_link", entity="order")
+    saved = post(web, "/build/shop/_/draft", {"doc": doc}).json
+    messages = {e["json_path"]: (e["code"], e["message"]) for e in saved["errors"]}
+    assert messages == {
+        "$.entities[0].fields[4].unique": ("not_indexable", "“多项关联”类型的字段不能设为唯一"),
+        "$.entities[0].title": ("bad_title", "“other”不能作为标题：它是“多项关联”类型的字段"),
+    }
+
+
+def test_definition_errors_name_field_types_in_english_for_an_english_builder(
+    builder: Web, make_app: Callable[..., str]
+) -> None:
+    make_app()
+    doc = _with_a_field_of_type("child_table", entity="order")
+    doc["entities"][0]["fields"][-1].pop("unique")
+    (error, *_others) = post(builder, "/build/shop/_/draft", {"doc": doc}).json["errors"]
+    assert error["message"] == "“other” cannot be the title: it is a Child table field"
+
+
 def test_definition_errors_stay_english_for_an_english_builder(
     builder: Web, make_app: Callable[..., str]
 ) -> None:

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 
-from tessera.platform import apps
+from tessera.engines.definitions.fields import FIELD_TYPES
+from tessera.platform import apps, i18n
 from tessera.platform.runtime import Platform
 from tests.builder_ui.conftest import small_app
 from tests.conftest import Web
@@ -59,6 +62,60 @@ def test_create_app_shows_errors_next_to_the_fields(
     )
     assert taken.status_code == 400
     assert "exists already" in taken.get_data(as_text=True)
+
+
+def _builder_data(page: str) -> dict[str, Any]:
+    found = re.search(r'<script type="application/json" id="builder-data">(.*?)</script>', page)
+    assert found is not None
+    data: dict[str, Any] = json.loads(found.group(1))
+    return data
+
+
+PALETTE_ORDER = [
+    ("文本", ["text", "long_text", "rich_text", "email", "phone", "url"]),
+    ("数字", ["integer", "decimal", "currency", "percent", "rating", "duration"]),
+    ("选项", ["select", "multi_select", "boolean"]),
+    ("日期", ["date", "datetime", "time"]),
+    ("关联关系", ["link", "multi_link", "child_table", "user", "department"]),
+    ("计算字段", ["formula", "rollup", "lookup", "auto_number"]),
+    ("文件及其他", ["attachment", "image", "location", "json"]),
+]
+
+
+def test_the_palette_names_every_field_type_in_the_builders_language(
+    web: Web, user_factory: Callable[..., Any], make_app: Callable[..., str]
+) -> None:
+    """The form designer's palette lists every field type once, in its group and order,
+    named by the type itself (``display_name``) in the builder's language, with the name in
+    every locale as a new field's label; the draft's errors on the page name types the same
+    way."""
+    make_app()
+    web.sign_in(user_factory(platform_role="app_builder", locale="zh-CN").email)
+    doc = small_app()
+    doc["entities"][0]["fields"].append({"key": "lines", "type": "multi_link", "entity": "order"})
+    doc["entities"][0]["indexes"] = [{"fields": ["lines"]}]
+    saved = web.client.post(
+        "/build/shop/_/draft",
+        data=json.dumps({"doc": doc}),
+        headers={"X-CSRFToken": web.csrf("/build/")},
+        content_type="application/json",
+    )
+    assert saved.status_code == 200
+    data = _builder_data(web.client.get("/build/shop/entities/order").get_data(as_text=True))
+    palette = data["palette"]
+    assert [(g["name"], [t["type"] for t in g["types"]]) for g in palette] == PALETTE_ORDER
+    types = {t["type"]: t for g in palette for t in g["types"]}
+    assert sorted(types) == sorted(FIELD_TYPES)
+    chinese = i18n.catalogue("zh-CN")
+    for key, entry in types.items():
+        name = FIELD_TYPES[key].display_name
+        assert set(entry) == {"type", "name", "label", "mark", "computed"}
+        assert entry["name"] == chinese.gettext(name) != name, key  # every name translated
+        assert entry["label"] == {"en": name, "zh-CN": entry["name"]}
+        assert entry["computed"] is FIELD_TYPES[key].computed
+    assert types["multi_link"]["label"] == {"en": "Multiple links", "zh-CN": "多项关联"}
+    assert types["integer"]["name"] == "整数" and types["boolean"]["mark"] == "✓"
+    assert [e["message"] for e in data["errors"]] == ["“多项关联”类型的字段不能建立索引"]
 
 
 def test_unknown_entity_or_app_is_404(builder: Web, make_app: Callable[..., str]) -> None:

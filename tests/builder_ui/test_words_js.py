@@ -1,5 +1,6 @@
-"""The designer names an unlabelled entity or field as the server does: its key read as words
-(``designer/words.js`` against ``definitions.humanise``), run with Node on awkward keys."""
+"""The designer names an unlabelled entity, field or select option as the server does: its
+key read as words (``designer/words.js`` against ``definitions.humanise``, ``designer/dom.js``
+against ``option_label``), run with Node."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tessera.engines.definitions import humanise
+from tessera.engines.definitions.fields.base import option_keys, option_label
 
 WORDS_JS = Path(__file__).parents[2] / "tessera/builder_ui/static/designer/words.js"
 KEYS = [
@@ -31,3 +33,31 @@ def test_words_js_reads_keys_as_the_server_does() -> None:
     )  # fmt: skip
     assert json.loads(done.stdout) == [humanise(k) for k in KEYS]
     assert humanise("order_line") == "Order line"
+
+
+DOM_JS = WORDS_JS.with_name("dom.js")
+OPTIONS: list[object] = [
+    "closed_won", {"key": "new"}, {"key": "won", "label": {"en": "Won", "zh-CN": "赢单"}},
+    {"key": "lost", "label": "Lost for good"}, {"key": "vat_ID_checked", "color": "#aabbcc"},
+]  # fmt: skip
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+@pytest.mark.parametrize("locale", ["en", "zh-CN"])
+def test_the_designer_names_options_as_the_pages_do(locale: str) -> None:
+    """The designer's preview, default and kanban lanes show a select's options as the runtime
+    pages do (``option_label``): a label in the page's language, else the key as words."""
+    page = json.dumps(json.dumps({"locale": locale, "strings": {}}))
+    script = (
+        f"globalThis.document = {{ getElementById: () => ({{ textContent: {page} }}) }};\n"
+        f"const {{ optionOf }} = await import({json.dumps(DOM_JS.as_uri())});\n"
+        f"console.log(JSON.stringify({json.dumps(OPTIONS)}.map(optionOf)));"
+    )
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    spec = {"options": OPTIONS}
+    keys = option_keys(spec)
+    assert json.loads(done.stdout) == [[k, option_label(spec, k, locale)] for k in keys]
+    assert option_label(spec, "closed_won", locale) == "Closed won"

@@ -53,7 +53,7 @@ def test_a_write_by_an_automation_is_named_in_the_history(world: World) -> None:
     last = history[-1]
     assert last.actor_key == "automation:close_won" and last.actor_name == "Close won deals"
     assert last.actor_id is None and last.via == "rule" and last.is_automation
-    assert last.sentence().startswith("Automation: Close won deals updated Stage (— → won)")
+    assert last.sentence().startswith("Automation: Close won deals updated Stage (— → Won)")
     assert [c.field for c in last.changes] == ["stage"]
     assert not history[0].is_automation  # the setup's write was the system's
     assert (row.actor_key, row.actor_name, row.via) == ("automation:close_won", "Close won deals",

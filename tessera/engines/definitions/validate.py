@@ -24,7 +24,7 @@ from jsonschema.exceptions import (
 
 from tessera.engines.definitions.autonumber import pattern_problem
 from tessera.engines.definitions.errors import DefinitionError, PathElement, phrased
-from tessera.engines.definitions.fields import FIELD_TYPES, InvalidValue
+from tessera.engines.definitions.fields import FIELD_TYPES, InvalidValue, type_name
 from tessera.engines.definitions.fields.base import option_keys
 from tessera.engines.definitions.format import FormatError, schema_validator, upgrade
 from tessera.engines.definitions.references import (
@@ -94,7 +94,7 @@ def _reword(error: ValidationError) -> DefinitionError:
             Phrase(
                 _l("“%(key)s” is not a known setting for a %(type)s field"),
                 key=extras[0],
-                type=instance["type"],
+                type=type_name(instance["type"]),
             )
             if keyword == "unevaluatedProperties"
             else Phrase(_l("“%(key)s” is not a known setting"), key=extras[0])
@@ -300,7 +300,9 @@ def title_field(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
         )
     elif FIELD_TYPES[f["type"]].storage != "column":
         message = Phrase(
-            _l("“%(key)s” cannot be the title: it is a %(type)s field"), key=title, type=f["type"]
+            _l("“%(key)s” cannot be the title: it is a %(type)s field"),
+            key=title,
+            type=type_name(f["type"]),
         )
         yield ("title",), "bad_title", message
 
@@ -399,7 +401,7 @@ def unique_flag(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
                 _l("a %(type)s field cannot be unique")
                 if flag == "unique"
                 else _l("a %(type)s field cannot be indexed"),
-                type=f["type"],
+                type=type_name(f["type"]),
             ),
         )
 
@@ -424,7 +426,7 @@ def indexes(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                 yield (
                     ("indexes", i, "fields", j),
                     "not_indexable",
-                    Phrase(_l("a %(type)s field cannot be indexed"), type=f["type"]),
+                    Phrase(_l("a %(type)s field cannot be indexed"), type=type_name(f["type"])),
                 )
         signatures.append(",".join(index["fields"]))
     for i in _duplicates(signatures):
@@ -513,7 +515,7 @@ def views(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                         _l(
                             "a kanban board groups by a select, user or link field, not by %(type)s"
                         ),
-                        type=f["type"],
+                        type=type_name(f["type"]),
                     ),
                 )
             elif (
@@ -527,7 +529,7 @@ def views(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                     Phrase(
                         _l("a calendar needs a date field; “%(key)s” is %(type)s"),
                         key=key,
-                        type=f["type"],
+                        type=type_name(f["type"]),
                     ),
                 )
         for i, flt in enumerate(view.get("filters", ())):
@@ -537,7 +539,9 @@ def views(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                     ("views", v, "filters", i, "op"),
                     "bad_operator",
                     Phrase(
-                        _l("“%(op)s” cannot filter a %(type)s field"), op=flt["op"], type=f["type"]
+                        _l("“%(op)s” cannot filter a %(type)s field"),
+                        op=flt["op"],
+                        type=type_name(f["type"]),
                     ),
                 )
 
@@ -733,7 +737,9 @@ def lookup_path(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
             )
             yield ("field",), "unknown_field", message
         elif FIELD_TYPES[read["type"]].storage != "column":
-            message = Phrase(_l("a lookup cannot show a %(type)s field"), type=read["type"])
+            message = Phrase(
+                _l("a lookup cannot show a %(type)s field"), type=type_name(read["type"])
+            )
             yield ("field",), "bad_lookup", message
 
 
@@ -949,7 +955,7 @@ def default_value(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
         return
     kind = FIELD_TYPES[f["type"]]
     if kind.computed or kind.storage in ("junction", "children"):
-        message = Phrase(_l("a %(type)s field cannot have a default"), type=f["type"])
+        message = Phrase(_l("a %(type)s field cannot have a default"), type=type_name(f["type"]))
         yield ("default",), "no_default", message
         return
     if isinstance(f["default"], dict) and set(f["default"]) == {"formula"}:

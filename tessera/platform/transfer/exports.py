@@ -57,8 +57,9 @@ def header(entity: EntityModel, columns: Sequence[str], locale: str) -> list[str
 
 
 def cell(f: FieldModel, value: Any, locale: str, *, typed: bool) -> Any:
-    """A value as one spreadsheet cell: select options by label (imports accept labels),
-    the rest as the field type exports it; ``typed`` keeps numbers and dates native (XLSX)."""
+    """A value as one spreadsheet cell: select options as pages show them (their label, else
+    their key as words; imports accept both), the rest as the field type exports it; ``typed``
+    keeps numbers and dates native (XLSX)."""
     if value is None:
         return None
     kind = f.type
@@ -67,10 +68,11 @@ def cell(f: FieldModel, value: Any, locale: str, *, typed: bool) -> Any:
         kind = stored.get("type", kind)
     if kind in ("link", "multi_link") and isinstance(value, str):
         return neutralise(value)  # the linked records' titles (see :func:`with_titles`)
-    if kind == "select":
-        return neutralise(option_label(f.spec, value, locale))
-    if kind == "multi_select":
-        return neutralise(", ".join(option_label(f.spec, v, locale) for v in value))
+    if kind in ("select", "multi_select"):
+        spec = stored or f.spec  # a lookup of a select names the options of the field it reads
+        if kind == "select":
+            return neutralise(option_label(spec, value, locale))
+        return neutralise(", ".join(option_label(spec, v, locale) for v in value))
     if typed:
         if (
             kind in _NUMERIC

@@ -11,8 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from tessera.engines.definitions import PlatformTables, apply, compile_app, plan, schema_transaction
-from tessera.engines.definitions.fields import FIELD_TYPES, InvalidValue, field_type
+from tessera.engines.definitions.fields import FIELD_TYPES, InvalidValue, field_type, type_name
 from tessera.engines.definitions.tables import record_values, row_values
+from tessera.engines.messages import Phrase
 
 from .factories import Doc, minimal_doc
 
@@ -253,6 +254,42 @@ def test_formatting_follows_locale() -> None:
     assert field_type("select").format(select, "won", "fr") == "Won"
 
 
+def test_an_option_without_a_label_is_its_key_as_words() -> None:
+    """Pages, forms, filters and exports show an unlabelled option as its key read as words
+    (the fallback of every label), and a select accepts those words back, as it accepts a
+    label; a labelled option's key as words is shown nowhere, so it is not accepted."""
+    spec: dict[str, Any] = {
+        "key": "f",
+        "options": ["closed_won", {"key": "on_hold"}, {"key": "won", "label": {"en": "Deal won"}}],
+    }
+    select, multi = field_type("select"), field_type("multi_select")
+    assert select.format(spec, "closed_won", "zh-CN") == "Closed won"
+    assert select.format(spec, "on_hold", "en") == "On hold"
+    assert select.format(spec, "won", "en") == "Deal won"
+    assert select.format(spec, "gone_away", "en") == "Gone away"  # an option removed since
+    assert multi.format(spec, ["on_hold", "closed_won"], "en") == "On hold, Closed won"
+    for given, key in [("Closed won", "closed_won"), ("closed_won", "closed_won"),
+                       ("On hold", "on_hold"), ("Deal won", "won"), ("won", "won")]:  # fmt: skip
+        assert select.validate(spec, given) == key, given
+        assert select.validator(spec)(given) == key, given
+    assert multi.from_import(spec, "On hold, Closed won") == ["closed_won", "on_hold"]
+    with pytest.raises(InvalidValue, match="not one of the options"):
+        select.validate(spec, "Won")
+
+
+def test_every_field_type_names_itself() -> None:
+    """Each type carries the name people know it by (the palette's, the messages'), marked
+    for the catalogues; a key that names no type is left as it is."""
+    names = {key: kind.display_name for key, kind in FIELD_TYPES.items()}
+    assert all(names.values()) and len(set(names.values())) == len(names)
+    assert (names["multi_link"], names["integer"], names["select"]) == (
+        "Multiple links", "Whole number", "Single choice"
+    )  # fmt: skip
+    assert type_name("multi_link") == Phrase("Multiple links")
+    assert type_name("nope") == "nope"
+    assert type_name(None) is None
+
+
 def test_defaults() -> None:
     now = dt.datetime(2024, 3, 5, 9, tzinfo=dt.UTC)
     assert field_type("date").default({"default": "today"}, now) == dt.date(2024, 3, 5)
@@ -271,7 +308,7 @@ SELECT_SPEC: dict[str, Any] = {
 }
 SELECT_INPUTS: list[Any] = [
     None, "new", " won ", "Won", "赢单", "丢单", "ｗｏｎ", "plain", "nope", "", 3, 1.5, True,
-    ["new"], {"k": 1}, "NEW",
+    ["new"], {"k": 1}, "NEW", "Plain", " Plain ", "plain ", "PLAIN", "Odd", "Lost",
 ]  # fmt: skip
 
 

@@ -68,6 +68,7 @@ def kit_app() -> dict[str, Any]:
                         "options": [
                             {"key": "new", "label": {"en": "New", "zh-CN": "新建"}},
                             {"key": "won", "label": {"en": "Won", "zh-CN": "赢单"}},
+                            {"key": "on_hold"},  # no label: shown as “On hold”
                         ],
                     },
                     {"key": "tags", "type": "multi_select", "options": ["red", "green", "blue"]},

@@ -81,8 +81,8 @@ BAD_VALUES = {
     ),
     "stage": (
         "lost",
-        "“lost” is not one of the options: new, won",
-        "“lost”不在选项中：new, won",
+        "“lost” is not one of the options: new, won, on_hold",
+        "“lost”不在选项中：new, won, on_hold",
     ),
     "code": (
         "x" * 300,

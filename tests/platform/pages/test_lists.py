@@ -81,6 +81,24 @@ def test_the_list_shows_searches_filters_and_sorts(
     assert "深圳华为技术有限公司" in page(DEALS + "?cols=name,company")[1]
 
 
+def test_options_without_a_label_show_their_key_as_words(
+    fieldtest: Platform, page: Callable[..., Any]
+) -> None:
+    """``key_account`` has no label: the list and its filter builder show “Key account”, as
+    an unlabelled field shows its key as words, never the raw key."""
+    factories.create(fieldtest, "deal", {"name": "Big one", "tags": ["hot", "key_account"]})
+    status, html = page(DEALS + "?cols=name,tags")
+    assert status == 200
+    badges = re.findall(r'<span class="rt-badge tone-\d">([^<]*)</span>', html)
+    assert badges == ["Hot", "Key account"]
+    meta = re.search(r'<script type="application/json" id="rt-fields">(.*?)</script>', html, re.S)
+    assert meta is not None
+    tags = next(f for f in json.loads(meta.group(1))["fields"] if f["key"] == "tags")
+    assert tags["options"] == [
+        ["hot", "Hot"], ["cold", "Cold"], ["vip", "Vip"], ["key_account", "Key account"]
+    ]  # fmt: skip
+
+
 def test_pages_follow_signed_cursors_without_overlap(
     fieldtest: Platform, page: Callable[..., Any]
 ) -> None:

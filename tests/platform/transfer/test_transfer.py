@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from tessera.engines.definitions import compile_app
 from tessera.platform.models import Import, User
 from tessera.platform.runtime import Platform
-from tessera.platform.transfer.exports import header, neutralise, unneutralise
+from tessera.platform.transfer.exports import cell, header, neutralise, unneutralise
 from tessera.platform.transfer.imports import auto_map
 from tests.conftest import Web
 from tests.platform.api.conftest import Api
@@ -96,6 +96,58 @@ def test_export_xlsx_keeps_numbers_and_dates_and_has_no_formulas(
     name, qty, price, due = rows[1]
     assert name == neutralise(HOSTILE[0]) and sheet["A2"].data_type == "s"
     assert qty == 7 and float(price) == 1234.5 and due.date().isoformat() == "2024-03-05"
+
+
+def test_options_without_a_label_export_as_words_and_import_back(
+    signed_in: tuple[Web, Api], kit: Platform
+) -> None:
+    """An option without a label is shown, and so exported, as its key read as words (“On
+    hold”, “Red”); an import takes those words back, as it takes the key and the label in
+    any language."""
+    web, api = signed_in
+    api.post("/item", {"name": "Bolt", "stage": "on_hold", "tags": ["red", "blue"]})
+    exported = web.client.get(
+        "/apps/kit/item/export", query_string={"format": "csv", "cols": "name,stage,tags"}
+    ).get_data()
+    table = list(csv.reader(io.StringIO(exported.decode("utf-8-sig"))))
+    assert table == [["名称", "Stage", "Tags"], ["Bolt", "On hold", "Red, Blue"]]
+
+    more = 'Nut,on_hold,"red, green"\nWasher,赢单,Green\nScrew,Won,\n'
+    location = upload(web, exported + more.encode()).headers["Location"]
+    start(web, location)
+    run_imports(kit)
+    result = status(web, location)
+    assert (result["created"], result["error_rows"]) == (4, 0), result
+    items = api.get("/item?sort=id").get_json()["records"][1:]
+    assert [(r["name"], r["stage"], r["tags"]) for r in items] == [
+        ("Bolt", "on_hold", ["red", "blue"]),
+        ("Nut", "on_hold", ["red", "green"]),
+        ("Washer", "won", ["green"]),
+        ("Screw", "won", None),
+    ]
+
+
+def test_a_lookup_of_a_select_exports_the_options_label() -> None:
+    """A lookup reads a select of another entity: its cell names the option as that select
+    does (label, else the key as words), not by its key."""
+    doc = {
+        "format": "tessera.app/1", "key": "shop", "label": "Shop",
+        "entities": [
+            {"key": "account", "title": "name", "fields": [
+                {"key": "name", "type": "text"},
+                {"key": "tier", "type": "select", "options": [
+                    {"key": "gold", "label": {"en": "Gold", "zh-CN": "金牌"}}, "key_account"]},
+            ]},
+            {"key": "order", "title": "ref", "fields": [
+                {"key": "ref", "type": "text"},
+                {"key": "account", "type": "link", "entity": "account"},
+                {"key": "tier", "type": "lookup", "link": "account", "field": "tier"},
+            ]},
+        ],
+    }  # fmt: skip
+    tier = compile_app(doc).entity("order").field("tier")
+    assert cell(tier, "gold", "zh-CN", typed=False) == "金牌"
+    assert cell(tier, "key_account", "en", typed=True) == "Key account"
 
 
 # -- imports ---------------------------------------------------------------------------------------

@@ -64,6 +64,12 @@ export function nameOf(label, key) {
   return labelText(label, humanise(key ?? ""));
 }
 
+/** A select option (a bare key or {key, label}) as [key, text]: its label, or its key in
+ *  words (closed_won -> "Closed won"), as the runtime pages show it (option_label). */
+export function optionOf(option) {
+  return typeof option === "string" ? [option, nameOf(undefined, option)] : [option.key, nameOf(option.label, option.key)];
+}
+
 /** ["entities", 0, "fields", 3] -> "$.entities[0].fields[3]" (the validator's json_path). */
 export function jsonPath(path) {
   return "$" + path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("");

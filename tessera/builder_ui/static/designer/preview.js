@@ -1,13 +1,13 @@
 // The live preview: the form as the end user will see it, drawn from the draft with the
 // design system's form controls.  Values typed here are only for trying the form out; the
 // visibility conditions are evaluated by the server with the formula language itself.
-import { debounce, h, labelText, nameOf, page, postJSON, t } from "./dom.js";
+import { debounce, h, labelText, nameOf, optionOf, page, postJSON, t } from "./dom.js";
 import * as steps from "./steps.js";
 
 const values = {};
 
 function optionList(f) {
-  return (f.options || []).map((o) => (typeof o === "string" ? [o, o] : [o.key, labelText(o.label, o.key)]));
+  return (f.options || []).map(optionOf);
 }
 
 function widget(doc, f, id) {

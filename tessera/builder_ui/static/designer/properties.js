@@ -3,7 +3,7 @@
 // edits, so the validator's errors appear right under it.  Formulas and conditions are checked
 // live against the document being edited.
 import Sortable from "/static/vendor/sortable.esm.js";
-import { debounce, h, jsonPath, labelText, nameOf, page, postJSON, t } from "./dom.js";
+import { debounce, h, jsonPath, labelText, nameOf, optionOf, page, postJSON, t } from "./dom.js";
 import { TYPES } from "./palette.js";
 import * as steps from "./steps.js";
 
@@ -218,10 +218,7 @@ function defaultInput(f, path, onChange) {
       (v) => onChange(v === "" ? undefined : v === "true"));
   }
   if (f.type === "select") {
-    return select([["", t("(none)")], ...(f.options || []).map((o) => {
-      const key = typeof o === "string" ? o : o.key;
-      return [key, typeof o === "string" ? o : labelText(o.label, key)];
-    })], f.default ?? "", path, (v) => onChange(v || undefined));
+    return select([["", t("(none)")], ...(f.options || []).map(optionOf)], f.default ?? "", path, (v) => onChange(v || undefined));
   }
   if (!plain.includes(f.type)) return null;
   const numeric = ["integer", "decimal", "currency", "percent", "rating"].includes(f.type);

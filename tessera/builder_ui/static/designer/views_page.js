@@ -1,7 +1,7 @@
 // The view designer: list columns (dragged between "shown" and "other fields"), default sort
 // and filters, kanban grouping, calendar dates and a condition every record of the view meets.
 import Sortable from "/static/vendor/sortable.esm.js";
-import { h, jsonPath, labelText, nameOf, page, t } from "./dom.js";
+import { h, jsonPath, labelText, nameOf, optionOf, page, t } from "./dom.js";
 import { expressionInput, field, labelInputs, select, textInput } from "./properties.js";
 import { initShell, showErrors } from "./shell.js";
 import { createStore, watch } from "./state.js";
@@ -131,7 +131,7 @@ function viewPreview(ent, v) {
   const columns = (v.columns || []).map((k) => steps.fieldOf(ent, k)).filter(Boolean);
   if (v.type === "kanban") {
     const group = steps.fieldOf(ent, v.group_by);
-    const lanes = (group?.options || []).map((o) => (typeof o === "string" ? o : labelText(o.label, o.key)));
+    const lanes = (group?.options || []).map((o) => optionOf(o)[1]);
     return h("div", { class: "kanban-preview" }, lanes.map((lane) => h("div", { class: "kanban-lane" }, h("p", { class: "label" }, lane),
       h("div", { class: "kanban-card" }, columns.slice(0, 3).map((c) => h("div", { class: "muted small" }, fieldName(c)))))));
   }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tessera.engines.definitions.fields.base import FieldType, InvalidValue, Spec
 from tessera.engines.definitions.fields.choice import Boolean, MultiSelect, Select
 from tessera.engines.definitions.fields.complex import Attachment, Image, Json, Location
@@ -23,6 +25,7 @@ from tessera.engines.definitions.fields.relations import (
 )
 from tessera.engines.definitions.fields.temporal import Date, DateTime, Time
 from tessera.engines.definitions.fields.text import Email, LongText, Phone, RichText, Text, Url
+from tessera.engines.messages import Phrase
 
 FIELD_TYPES: dict[str, FieldType] = {
     cls.name: cls()
@@ -67,4 +70,13 @@ def field_type(name: str) -> FieldType:
     return FIELD_TYPES[name]
 
 
-__all__ = ["FIELD_TYPES", "FieldType", "InvalidValue", "Spec", "field_type"]
+def type_name(key: Any) -> Phrase | Any:
+    """The field type ``key`` as people call it, for a message that names a type (“a
+    %(type)s field cannot be indexed”): a :class:`Phrase` of its ``display_name``, which the
+    platform translates (“Multiple links”, “多项关联”); a key that names no type (in a document
+    the schema has yet to refuse) as it is written."""
+    kind = FIELD_TYPES.get(key) if isinstance(key, str) else None
+    return key if kind is None else Phrase(kind.display_name)
+
+
+__all__ = ["FIELD_TYPES", "FieldType", "InvalidValue", "Spec", "field_type", "type_name"]

@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, ClassVar, Literal
 
 import sqlalchemy as sa
@@ -60,9 +60,15 @@ class InvalidValue(Refusal):
 
 
 class FieldType:
-    """Base class: a single nullable column whose Python value is stored as is."""
+    """Base class: a single nullable column whose Python value is stored as is.
+
+    ``name`` is the type's key in definitions (``multi_link``); ``display_name`` is what people
+    call it ("Multiple links"), an English msgid marked with ``_l`` that the platform
+    translates: the palette and every message that names a field type read it here, so a
+    type's name lives with everything else about the type."""
 
     name: ClassVar[str]
+    display_name: ClassVar[str]
     value_type: ClassVar[ValueType]
     storage: ClassVar[Storage] = "column"
     operators: ClassVar[tuple[str, ...]] = EMPTY_OPS
@@ -290,20 +296,25 @@ def option_keys(spec: Spec) -> tuple[str, ...]:
 
 
 def option_label(spec: Spec, key: str, locale: str) -> str:
+    """What an option is called in ``locale``: its label, or, for an option without one (and
+    a stored key no option has any more), its key read as words (``closed_won`` → Closed
+    won), the fallback of every label.  Selects accept this text back (imports of exports)."""
     for option in spec.get("options", ()):
         if isinstance(option, dict) and option["key"] == key and "label" in option:
-            return pick_label(option["label"], locale, key)
-    return key
+            return pick_label(option["label"], locale, "") or humanise(key)
+    return humanise(key)
 
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
+@lru_cache(maxsize=4096)
 def humanise(key: str) -> str:
-    """A key read as words, for an entity or a field that has no label: ``order_line`` →
-    ``Order line``, ``customerName`` → ``Customer name`` (an acronym keeps its capitals:
-    ``vatID`` → ``Vat ID``).  The one fallback of every label, so a page, an export header and
-    a message name an unlabelled field the same way."""
+    """A key read as words, for an entity, a field or a select option that has no label:
+    ``order_line`` → ``Order line``, ``customerName`` → ``Customer name`` (an acronym keeps its
+    capitals: ``vatID`` → ``Vat ID``).  The one fallback of every label, so a page, an export
+    header and a message name an unlabelled field the same way.  Remembered per key: an export
+    asks it for every cell of an unlabelled option."""
     words = [w for w in re.split(r"[\s_\-]+", _CAMEL.sub(" ", key)) if w]
     if not words:
         return key

@@ -18,6 +18,7 @@ from tessera.engines.definitions.fields.base import (
     FieldType,
     InvalidValue,
     Spec,
+    humanise,
     normalise,
     option_keys,
     option_label,
@@ -32,6 +33,7 @@ _FALSE = {"false", "no", "n", "0", "off", "否", "假", "错", "×", "✗", "✘
 
 class Boolean(FieldType):
     name = "boolean"
+    display_name = _l("Yes / no")
     value_type = ValueType.BOOLEAN
     operators = ("eq", "ne", "is_empty", "is_not_empty")
 
@@ -61,19 +63,29 @@ class Boolean(FieldType):
         return rng.random() < 0.5
 
 
+def _shown_as(option: Any) -> tuple[str, list[Any]]:
+    """An option's key and the texts people see it as: its label in every language, or, for
+    an option without a label, its key read as words (what :func:`option_label` shows, so an
+    export of ``closed_won`` as “Closed won” imports again).  The words are accepted only
+    where they are shown: a labelled option's key as words appears nowhere."""
+    if isinstance(option, str):
+        return option, [humanise(option)]
+    if "label" not in option:
+        return str(option["key"]), [humanise(option["key"])]
+    label = option["label"]
+    return str(option["key"]), list(label.values()) if isinstance(label, dict) else [label]
+
+
 def _match_option(spec: Spec, value: Any) -> str:
-    """An option key from its key or from one of its labels (imports carry labels)."""
+    """An option key from its key or from the text it is shown as (imports carry labels)."""
     keys = option_keys(spec)
     text = normalise(value) if isinstance(value, str) else value
     if text in keys:
         return str(text)
     for option in spec.get("options", ()):
-        if isinstance(option, dict) and "label" in option:
-            labels = (
-                option["label"].values() if isinstance(option["label"], dict) else [option["label"]]
-            )
-            if text in labels:
-                return str(option["key"])
+        key, shown = _shown_as(option)
+        if text in shown:
+            return key
     raise InvalidValue(
         _l("“%(value)s” is not one of the options: %(options)s"),
         value=value,
@@ -83,19 +95,20 @@ def _match_option(spec: Spec, value: Any) -> str:
 
 def _option_lookup(spec: Spec) -> dict[Any, str]:
     """Everything a select accepts, to its option key, as :func:`_match_option` decides it: an
-    option's key first, else the first option with that label in any language."""
+    option's key first, else the first option shown as that text (a label in any language,
+    an unlabelled option's key as words)."""
     accepted: dict[Any, str] = {}
     for option in spec.get("options", ()):
-        if isinstance(option, dict) and "label" in option:
-            label = option["label"]
-            for text in label.values() if isinstance(label, dict) else [label]:
-                accepted.setdefault(text, str(option["key"]))
+        key, shown = _shown_as(option)
+        for text in shown:
+            accepted.setdefault(text, key)
     accepted.update((key, key) for key in option_keys(spec))
     return accepted
 
 
 class Select(FieldType):
     name = "select"
+    display_name = _l("Single choice")
     value_type = ValueType.SELECT
     operators = CHOICE_OPS
 
@@ -129,6 +142,7 @@ class MultiSelect(FieldType):
     """A JSON list of option keys, in the order the options are defined."""
 
     name = "multi_select"
+    display_name = _l("Multiple choice")
     value_type = ValueType.MULTISELECT
     operators = MULTI_OPS
     indexable = False

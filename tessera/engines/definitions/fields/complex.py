@@ -28,6 +28,7 @@ from tessera.engines.messages import _l
 
 class Attachment(FieldType):
     name = "attachment"
+    display_name = _l("Attachment")
     value_type = ValueType.JSON
     operators = EMPTY_OPS
     indexable = False
@@ -99,6 +100,7 @@ class Image(Attachment):
     """Raster images only: SVG can carry script, so it is refused."""
 
     name = "image"
+    display_name = _l("Image")
     texts: ClassVar[dict[str, str]] = {
         "not_a_list": _l("“%(value)s” is not a list of uploaded images"),
         "too_many": _l("at most %(limit)s image(s) can be attached here"),
@@ -131,6 +133,7 @@ class Location(FieldType):
     """``{"lat": 31.23, "lng": 121.47}`` in two columns."""
 
     name = "location"
+    display_name = _l("Location")
     value_type = ValueType.JSON
     storage = "columns"
     operators = ("within_box", "is_empty", "is_not_empty")
@@ -180,6 +183,7 @@ class Location(FieldType):
 
 class Json(FieldType):
     name = "json"
+    display_name = _l("JSON data")
     value_type = ValueType.JSON
     operators = EMPTY_OPS
     indexable = False

@@ -23,6 +23,7 @@ from tessera.engines.definitions.fields.base import (
     require_text,
 )
 from tessera.engines.expressions.schema import ValueType
+from tessera.engines.messages import _l
 
 FORMULA_RESULTS: dict[str, dict[str, Any]] = {
     "text": {"type": "long_text"},
@@ -39,6 +40,7 @@ class AutoNumber(FieldType):
     """Text such as ``QT-2024-0007`` drawn from a counter (see ``autonumber.py``); unique."""
 
     name = "auto_number"
+    display_name = _l("Auto number")
     value_type = ValueType.TEXT
     operators = TEXT_OPS
     computed = True
@@ -100,6 +102,7 @@ class Stored(FieldType):
 
 class Formula(Stored):
     name = "formula"
+    display_name = _l("Formula")
 
     def fallback(self, spec: Spec) -> dict[str, Any]:
         stored = dict(FORMULA_RESULTS[spec.get("result", "number")])
@@ -110,6 +113,7 @@ class Formula(Stored):
 
 class Rollup(Stored):
     name = "rollup"
+    display_name = _l("Rollup")
 
     def fallback(self, spec: Spec) -> dict[str, Any]:
         if spec.get("aggregate") == "count":
@@ -119,3 +123,4 @@ class Rollup(Stored):
 
 class Lookup(Stored):
     name = "lookup"
+    display_name = _l("Lookup")

@@ -34,6 +34,7 @@ _PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
 class Integer(FieldType):
     name = "integer"
+    display_name = _l("Whole number")
     value_type = ValueType.NUMBER
     operators = ORDER_OPS
 
@@ -70,6 +71,7 @@ class Integer(FieldType):
 
 class DecimalField(FieldType):
     name = "decimal"
+    display_name = _l("Decimal")
     value_type = ValueType.DECIMAL
     operators = ORDER_OPS
     default_precision: ClassVar[int] = 18
@@ -128,6 +130,7 @@ class DecimalField(FieldType):
 
 class Currency(DecimalField):
     name = "currency"
+    display_name = _l("Amount")
     value_type = ValueType.CURRENCY
 
     def format(self, spec: Spec, value: Any, locale: str = "en") -> str:
@@ -141,6 +144,7 @@ class Percent(DecimalField):
     """Stored as the number shown before the % sign: 12.5 means 12.5 %."""
 
     name = "percent"
+    display_name = _l("Percent")
     value_type = ValueType.NUMBER
     default_precision = 12
     default_scale = 2
@@ -156,6 +160,7 @@ class Percent(DecimalField):
 
 class Rating(FieldType):
     name = "rating"
+    display_name = _l("Rating")
     value_type = ValueType.NUMBER
     operators = ORDER_OPS
 
@@ -192,6 +197,7 @@ class Duration(FieldType):
     """Whole seconds; accepts ``1:30`` (h:mm), ``1:30:05``, ``2h 15m``, ``1天2小时`` or seconds."""
 
     name = "duration"
+    display_name = _l("Duration")
     value_type = ValueType.DURATION
     operators = ORDER_OPS
 

@@ -62,6 +62,7 @@ class Reference(FieldType):
 
 class User(Reference):
     name = "user"
+    display_name = _l("User")
     value_type = ValueType.USER
     not_a = _l("“%(value)s” is not a user")
 
@@ -71,12 +72,14 @@ class User(Reference):
 
 class Department(User):
     name = "department"
+    display_name = _l("Department")
     value_type = ValueType.DEPARTMENT
     not_a = _l("“%(value)s” is not a department")
 
 
 class Link(Reference):
     name = "link"
+    display_name = _l("Link")
     value_type = ValueType.RECORD
 
 
@@ -84,6 +87,7 @@ class MultiLink(FieldType):
     """Many-to-many: rows ``(source_id, target_id, sort_order)`` in a junction table."""
 
     name = "multi_link"
+    display_name = _l("Multiple links")
     value_type = ValueType.LIST
     storage = "junction"
     operators = MULTI_OPS
@@ -110,6 +114,7 @@ class ChildTable(FieldType):
     """Ordered rows of a child entity; the value is a list of row mappings."""
 
     name = "child_table"
+    display_name = _l("Child table")
     value_type = ValueType.LIST
     storage = "children"
     operators = EMPTY_OPS

@@ -25,6 +25,7 @@ from tessera.engines.definitions.fields.base import (
     parse_time,
 )
 from tessera.engines.expressions.schema import ValueType
+from tessera.engines.messages import _l
 
 #: defaults that mean "when the record is created", not a fixed value
 NOW_DEFAULTS = ("today", "now")
@@ -32,6 +33,7 @@ NOW_DEFAULTS = ("today", "now")
 
 class Date(FieldType):
     name = "date"
+    display_name = _l("Date")
     value_type = ValueType.DATE
     operators = DATE_OPS
 
@@ -60,6 +62,7 @@ class Date(FieldType):
 
 class DateTime(FieldType):
     name = "datetime"
+    display_name = _l("Date and time")
     value_type = ValueType.DATETIME
     operators = DATE_OPS
 
@@ -98,6 +101,7 @@ class DateTime(FieldType):
 
 class Time(FieldType):
     name = "time"
+    display_name = _l("Time")
     value_type = ValueType.TIME
     operators = ORDER_OPS
 

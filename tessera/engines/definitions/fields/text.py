@@ -28,6 +28,7 @@ _WORDS = ("alpha", "delta", "harbor", "lotus", "maple", "nova", "orbit", "summit
 
 class Text(FieldType):
     name = "text"
+    display_name = _l("Text")
     value_type = ValueType.TEXT
     operators: ClassVar[tuple[str, ...]] = TEXT_OPS
     default_length: ClassVar[int] = 255
@@ -71,6 +72,7 @@ class Text(FieldType):
 
 class LongText(Text):
     name = "long_text"
+    display_name = _l("Long text")
     default_length = 1_000_000
 
     def sql_type(self, spec: Spec) -> sa.types.TypeEngine[Any]:
@@ -84,6 +86,7 @@ class RichText(LongText):
     """HTML from the editor, sanitised with nh3 on the way in so stored text is always safe."""
 
     name = "rich_text"
+    display_name = _l("Rich text")
     operators: ClassVar[tuple[str, ...]] = ("contains", "not_contains", "is_empty", "is_not_empty")
 
     def validate(self, spec: Spec, value: Any) -> Any:
@@ -130,6 +133,7 @@ _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 class Email(_CheckedText):
     name = "email"
+    display_name = _l("Email")
     default_length = 254
 
     def canonical(self, text: str, value: Any) -> str:
@@ -147,6 +151,7 @@ _PHONE_RE = re.compile(r"^\+?[0-9][0-9 ()\-.]{4,30}(?:(?:ext\.?|x|转)\s*[0-9]{1
 
 class Phone(_CheckedText):
     name = "phone"
+    display_name = _l("Phone")
     default_length = 40
 
     def canonical(self, text: str, value: Any) -> str:
@@ -162,6 +167,7 @@ class Url(_CheckedText):
     """http(s) addresses only: ``javascript:`` and ``file:`` links never reach a page."""
 
     name = "url"
+    display_name = _l("Web address")
     default_length = 2048
 
     def canonical(self, text: str, value: Any) -> str:
