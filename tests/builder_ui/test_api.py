@@ -297,7 +297,7 @@ def test_definition_errors_name_field_types_in_english_for_an_english_builder(
     doc = _with_a_field_of_type("child_table", entity="order")
     doc["entities"][0]["fields"][-1].pop("unique")
     (error, *_others) = post(builder, "/build/shop/_/draft", {"doc": doc}).json["errors"]
-    assert error["message"] == "“other” cannot be the title: it is a Child table field"
+    assert error["message"] == "“other” cannot be the title: its type is “Child table”"
 
 
 def test_definition_errors_stay_english_for_an_english_builder(

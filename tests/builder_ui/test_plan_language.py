@@ -136,7 +136,7 @@ def test_an_english_builder_still_reads_english(
     with platform.db.engine.begin() as conn:
         apps.save_draft(conn, "shop", second_version(labelled_app()))
     page = builder.client.get("/build/shop/publish").get_data(as_text=True)
-    assert "Add the long text field “Note” (note) to “Order”" in lines(page, "change-list")
+    assert "Add the Long text field “Note” (note) to “Order”" in lines(page, "change-list")
     steps = lines(page, "plan-list")
     assert (
         "Can lose data Drop the field “Due” of “Order”: its values are kept in the column "

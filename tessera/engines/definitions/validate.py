@@ -92,7 +92,7 @@ def _reword(error: ValidationError) -> DefinitionError:
         extras = [name for name in extras if name not in known] or extras
         unknown = (
             Phrase(
-                _l("“%(key)s” is not a known setting for a %(type)s field"),
+                _l("“%(key)s” is not a known setting for fields of type “%(type)s”"),
                 key=extras[0],
                 type=type_name(instance["type"]),
             )
@@ -300,7 +300,7 @@ def title_field(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
         )
     elif FIELD_TYPES[f["type"]].storage != "column":
         message = Phrase(
-            _l("“%(key)s” cannot be the title: it is a %(type)s field"),
+            _l("“%(key)s” cannot be the title: its type is “%(type)s”"),
             key=title,
             type=type_name(f["type"]),
         )
@@ -398,9 +398,9 @@ def unique_flag(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
             (flag,),
             "not_indexable",
             Phrase(
-                _l("a %(type)s field cannot be unique")
+                _l("fields of type “%(type)s” cannot be unique")
                 if flag == "unique"
-                else _l("a %(type)s field cannot be indexed"),
+                else _l("fields of type “%(type)s” cannot be indexed"),
                 type=type_name(f["type"]),
             ),
         )
@@ -426,7 +426,9 @@ def indexes(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                 yield (
                     ("indexes", i, "fields", j),
                     "not_indexable",
-                    Phrase(_l("a %(type)s field cannot be indexed"), type=type_name(f["type"])),
+                    Phrase(
+                        _l("fields of type “%(type)s” cannot be indexed"), type=type_name(f["type"])
+                    ),
                 )
         signatures.append(",".join(index["fields"]))
     for i in _duplicates(signatures):
@@ -513,7 +515,8 @@ def views(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                     "bad_group",
                     Phrase(
                         _l(
-                            "a kanban board groups by a select, user or link field, not by %(type)s"
+                            "a kanban board groups by a select, user or link field, not by a "
+                            "field of type “%(type)s”"
                         ),
                         type=type_name(f["type"]),
                     ),
@@ -527,7 +530,7 @@ def views(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                     ("views", v, *path),
                     "bad_date",
                     Phrase(
-                        _l("a calendar needs a date field; “%(key)s” is %(type)s"),
+                        _l("a calendar needs a date field; the type of “%(key)s” is “%(type)s”"),
                         key=key,
                         type=type_name(f["type"]),
                     ),
@@ -539,7 +542,7 @@ def views(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                     ("views", v, "filters", i, "op"),
                     "bad_operator",
                     Phrase(
-                        _l("“%(op)s” cannot filter a %(type)s field"),
+                        _l("“%(op)s” cannot filter fields of type “%(type)s”"),
                         op=flt["op"],
                         type=type_name(f["type"]),
                     ),
@@ -738,7 +741,7 @@ def lookup_path(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
             yield ("field",), "unknown_field", message
         elif FIELD_TYPES[read["type"]].storage != "column":
             message = Phrase(
-                _l("a lookup cannot show a %(type)s field"), type=type_name(read["type"])
+                _l("a lookup cannot show fields of type “%(type)s”"), type=type_name(read["type"])
             )
             yield ("field",), "bad_lookup", message
 
@@ -955,7 +958,9 @@ def default_value(ctx: Ctx, entity: Doc, f: Doc) -> Iterator[Problem]:
         return
     kind = FIELD_TYPES[f["type"]]
     if kind.computed or kind.storage in ("junction", "children"):
-        message = Phrase(_l("a %(type)s field cannot have a default"), type=type_name(f["type"]))
+        message = Phrase(
+            _l("fields of type “%(type)s” cannot have a default"), type=type_name(f["type"])
+        )
         yield ("default",), "no_default", message
         return
     if isinstance(f["default"], dict) and set(f["default"]) == {"formula"}:

@@ -1,10 +1,10 @@
 """The words the diff and the schema plan use for things of a definition, in any language.
 
-A field type or a view type is named by a :class:`~tessera.engines.messages.Phrase` (or a
-:class:`~tessera.engines.messages.Term` where the English sentence writes the key itself), an
-entity, a field or a view by its label as a :class:`~tessera.engines.messages.Localised`, so
-the platform can show the sentence in the reader's language while ``str()`` keeps the English
-the CLI and the logs have always read.
+A field type is named by a :class:`~tessera.engines.messages.Term`: the name its class gives it
+(the palette's name) in the reader's language, the key in the English of ``str()``; a view type
+by a :class:`~tessera.engines.messages.Phrase`; an entity, a field or a view by its label as a
+:class:`~tessera.engines.messages.Localised`, so the platform can show the sentence in the
+reader's language while ``str()`` keeps the English the CLI and the logs have always read.
 """
 
 from __future__ import annotations
@@ -12,56 +12,26 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tessera.engines.definitions.fields import FIELD_TYPES
 from tessera.engines.definitions.fields.base import humanise
 from tessera.engines.messages import Localised, Phrase, Term, _l
-
-#: each field type in words (the English is the key with spaces, as the diff has written it)
-TYPE_WORDS = {
-    "text": _l("text"),
-    "long_text": _l("long text"),
-    "rich_text": _l("rich text"),
-    "integer": _l("integer"),
-    "decimal": _l("decimal"),
-    "currency": _l("currency"),
-    "percent": _l("percent"),
-    "boolean": _l("boolean"),
-    "date": _l("date"),
-    "datetime": _l("datetime"),
-    "time": _l("time"),
-    "duration": _l("duration"),
-    "select": _l("select"),
-    "multi_select": _l("multi select"),
-    "email": _l("email"),
-    "phone": _l("phone"),
-    "url": _l("url"),
-    "rating": _l("rating"),
-    "user": _l("user"),
-    "department": _l("department"),
-    "link": _l("link"),
-    "multi_link": _l("multi link"),
-    "child_table": _l("child table"),
-    "attachment": _l("attachment"),
-    "image": _l("image"),
-    "location": _l("location"),
-    "auto_number": _l("auto number"),
-    "formula": _l("formula"),
-    "rollup": _l("rollup"),
-    "lookup": _l("lookup"),
-    "json": _l("json"),
-}
 
 #: each view type in words
 VIEW_WORDS = {"list": _l("list"), "kanban": _l("kanban"), "calendar": _l("calendar")}
 
 
-def type_words(key: str) -> Phrase | str:
-    """A field type in words (``long text``); an unknown type as its key with spaces."""
-    return Phrase(TYPE_WORDS[key]) if key in TYPE_WORDS else key.replace("_", " ")
+def type_words(key: str) -> Term | str:
+    """A field type as people call it (the palette's “Long text”, “多行文本”); its key with
+    spaces (``long text``) in the English text of ``str()``, as the CLI has always read it."""
+    kind, words = FIELD_TYPES.get(key), key.replace("_", " ")
+    return words if kind is None else Term(kind.display_name, words)
 
 
 def type_key(key: str) -> Term | str:
-    """A field type as English writes its key (``long_text``), in words in other languages."""
-    return Term(TYPE_WORDS[key], key) if key in TYPE_WORDS else key
+    """A field type as people call it in the reader's language; its key (``long_text``) in
+    the English text of ``str()``."""
+    kind = FIELD_TYPES.get(key)
+    return key if kind is None else Term(kind.display_name, key)
 
 
 def view_words(key: str) -> Phrase | str:

@@ -114,7 +114,7 @@ def test_changes_carry_phrases_whose_english_is_unchanged() -> None:
         assert change.phrase.template != change.text  # a template, not the sentence
     added = next(c for c in changes if c.kind == "add_field")
     assert added.phrase.template == "Add the %(type)s field “%(field)s” (%(key)s) to “%(entity)s”"
-    assert added.phrase.params["type"] == Phrase("date")
+    assert added.phrase.params["type"] == Term("Date", "date")
     field, entity = added.phrase.params["field"], added.phrase.params["entity"]
     assert (field, field.pick("zh-CN")) == ("Due", "到期日")
     assert (entity, entity.pick("zh-CN")) == ("Deal", "商机")
@@ -122,13 +122,14 @@ def test_changes_carry_phrases_whose_english_is_unchanged() -> None:
     assert (renamed["old"].pick("zh-CN"), renamed["new"].pick("zh-CN")) == ("客户关系", "销售")
 
 
-def test_a_changed_type_is_its_key_in_english_and_words_to_translate() -> None:
+def test_a_changed_type_is_its_key_in_english_and_its_palette_name_to_translate() -> None:
     (stage,) = [c for c in diff(OLD, NEW) if c.kind == "change_type" and "Stage" in c.text]
     new = stage.phrase.params["new"]
     assert isinstance(new, Term)
-    assert (str(new), new.template) == ("multi_select", "multi select")
+    assert (str(new), new.template) == ("multi_select", "Multiple choice")
     notes = next(c for c in diff(OLD, NEW) if "Notes" in c.text)
-    assert notes.phrase.params["type"] == Phrase("long text")  # the diff always said “long text”
+    notes_type = notes.phrase.params["type"]
+    assert (str(notes_type), notes_type.template) == ("long text", "Long text")  # str() as ever
 
 
 def test_an_unlabelled_field_is_its_key_as_words_in_every_language() -> None:
@@ -162,7 +163,7 @@ def test_plan_steps_carry_phrases_whose_english_is_unchanged(
     names = {n.pick("zh-CN") for step in schema_plan.steps for n in _names(step.phrase)}
     assert {"销售", "商机", "数量", "到期日", "备注"} <= names
     convert = next(s for s in schema_plan.steps if s.kind == "convert" and "Stage" in s.description)
-    assert convert.phrase.params["new"] == Term("multi select", "multi_select")
+    assert convert.phrase.params["new"] == Term("Multiple choice", "multi_select")
 
 
 def test_a_new_table_names_its_entity_in_every_language(

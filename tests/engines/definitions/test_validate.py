@@ -526,18 +526,18 @@ def test_errors_name_field_types_as_people_call_them() -> None:
     """A message about a field type names it as the palette does ("Multiple links", not
     ``multi_link``), as a phrase of the type's own name, so the builder translates it."""
     (title,) = validate(tweak(SALES, lambda d: d["entities"][DEAL].update(title="lines")))
-    assert title.message == "“lines” cannot be the title: it is a Child table field"
+    assert title.message == "“lines” cannot be the title: its type is “Child table”"
     assert title.params == {"key": "lines", "type": Phrase("Child table")}
 
     tags = {"key": "tags", "type": "multi_select", "options": ["a"], "unique": True}
     (unique,) = validate(tweak(SALES, add(ACCOUNT, tags)))
-    assert unique.message == "a Multiple choice field cannot be unique"
-    assert unique.template == "a %(type)s field cannot be unique"
+    assert unique.message == "fields of type “Multiple choice” cannot be unique"
+    assert unique.template == "fields of type “%(type)s” cannot be unique"
     assert unique.params == {"type": Phrase("Multiple choice")}
 
     setting = {"key": "others", "type": "multi_link", "entity": "account", "scale": 2}
     (unknown,) = validate(tweak(SALES, add(ACCOUNT, setting)))
-    assert unknown.message == "“scale” is not a known setting for a Multiple links field"
+    assert unknown.message == "“scale” is not a known setting for fields of type “Multiple links”"
     assert unknown.params == {"key": "scale", "type": Phrase("Multiple links")}
 
 

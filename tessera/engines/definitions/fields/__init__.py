@@ -71,8 +71,8 @@ def field_type(name: str) -> FieldType:
 
 
 def type_name(key: Any) -> Phrase | Any:
-    """The field type ``key`` as people call it, for a message that names a type (“a
-    %(type)s field cannot be indexed”): a :class:`Phrase` of its ``display_name``, which the
+    """The field type ``key`` as people call it, for a message that names a type (“fields of
+    type “%(type)s” cannot be indexed”): a :class:`Phrase` of its ``display_name``, which the
     platform translates (“Multiple links”, “多项关联”); a key that names no type (in a document
     the schema has yet to refuse) as it is written."""
     kind = FIELD_TYPES.get(key) if isinstance(key, str) else None
