@@ -10,7 +10,9 @@ Some sentences are built from parts, each in its own words: a formula error says
 operand *is* (“`amount` is a number”) and then what is wrong with it.  Such a part is a
 :class:`Phrase` (a template and its params, itself a param of the sentence), and a list of parts
 is a :class:`Listing`; the platform translates every part in the reader's language before it
-fills the sentence, so no English word is left in a Chinese one.
+fills the sentence, so no English word is left in a Chinese one.  A part may also be named
+differently per reader (:meth:`Phrase.for_reader`): a formula's field is `amount` in the English
+sentence and ``[金额]`` to a Chinese reader.
 
 A name with a text per language (a label) is a :class:`Localised` param, and a word whose
 English form is a key (``long_text``) but whose translation comes from words (``long text``) a
@@ -81,6 +83,13 @@ class Phrase:
 
     def __str__(self) -> str:
         return render(self.template, self.params)
+
+    def for_reader(self, locale: str) -> Phrase | str:
+        """What a reader of ``locale`` is shown in place of this phrase: the phrase itself (to
+        be translated), unless a subclass reads differently per reader in a way no catalogue
+        can say (a formula's field named by its label in that language: ``[金额]``,
+        :class:`~tessera.engines.expressions.errors.FieldName`).  A text is shown as it is."""
+        return self
 
     def __repr__(self) -> str:
         return f"Phrase({self.template!r}, **{self.params!r})"

@@ -173,7 +173,9 @@ def message_text(
     """A refusal from the engines in the request's language, or in ``locale`` when given (a
     job has no request): ``template`` (an English msgid) translated, then filled with
     ``params`` (values, never translated; names given as ``Localised`` in that language;
-    parts of the sentence given as ``Phrase`` or ``Listing`` translated the same way first).
+    parts of the sentence given as ``Phrase`` or ``Listing`` translated the same way first,
+    a phrase read as :meth:`~tessera.engines.messages.Phrase.for_reader` gives it for
+    ``locale``: a formula's field is then named as that reader writes it, ``[金额]``).
 
     ``message`` (the English sentence) is the answer when there is no template, or when a
     translation does not fit its params (a broken catalogue entry must not hide the error).
@@ -209,6 +211,9 @@ def _param(value: Any, translate: Callable[[str], str], locale: str) -> Any:
     if isinstance(value, Localised):
         return value.pick(locale)
     if isinstance(value, Phrase):
+        shown = value.for_reader(locale)  # a formula's field: [金额] to a Chinese reader
+        if shown is not value:
+            return _param(shown, translate, locale)
         return _filled(value.template, value.params, translate, locale)
     if isinstance(value, Listing):
         separator = LIST_SEPARATORS.get(locale, ", ")

@@ -204,7 +204,8 @@ def test_formula_checks_speak_the_builders_language(
     web: Web, user_factory: Callable[..., Any], make_app: Callable[..., str]
 ) -> None:
     """A Chinese builder reads the live check and the draft's formula errors in Chinese: the
-    sentence, the types and the quoted names; the field keys stay as they are written."""
+    sentence, the types and the quoted names; keys of fields without a label stay as they are
+    written (labelled fields: ``test_formula_errors_name_a_field_by_the_builders_label``)."""
     make_app()
     web.sign_in(user_factory(platform_role="app_builder", locale="zh-CN").email)
     doc = small_app()
@@ -321,3 +322,33 @@ def test_formula_checks_stay_english_for_an_english_builder(
     )
     body["source"] = "hours * 2"
     assert post(builder, "/build/shop/_/check", body).json["type"] == "a decimal number"
+
+
+def test_formula_errors_name_a_field_by_the_builders_label(
+    web: Web, user_factory: Callable[..., Any], make_app: Callable[..., str]
+) -> None:
+    """A field with a label is named as the builder writes it, ``[工时]`` in Chinese and
+    ``[Hours]`` in English, whichever way the formula was typed; one without a label in the
+    builder's language keeps its key."""
+    make_app()
+    doc = small_app()
+    doc["entities"][0]["fields"][3]["label"] = {"en": "Hours", "zh-CN": "工时"}
+    doc["entities"][0]["fields"][0]["label"] = {"en": "Name"}
+    doc["entities"][0]["fields"].append(
+        {"key": "total", "type": "formula", "formula": "1 + -[Name]", "result": "number"}
+    )
+    for locale, typed, by_label, without in (
+        ("zh-CN", '"x" * [工时]', "“x”是文本；不能乘以[工时]（小数）",
+         "“name”是文本；只有数字可以取负（第 5 个字符处）"),
+        ("en", '"x" * hours', '"x" is a text; it cannot be multiplied by [Hours], '
+         "which is a decimal number",
+         "[Name] is a text; only numbers can be negated (at character 5)"),
+    ):  # fmt: skip
+        web.sign_in(user_factory(platform_role="app_builder", locale=locale).email)
+        body = {"doc": doc, "entity": "order", "source": typed, "kind": "formula"}
+        (error,) = post(web, "/build/shop/_/check", body).json["errors"]
+        assert error["message"] == by_label
+        saved = post(web, "/build/shop/_/draft", {"doc": doc}).json
+        (error,) = [e for e in saved["errors"] if e["code"].startswith("formula_")]
+        assert error["message"] == without
+        web.sign_out()

@@ -14,7 +14,7 @@ from babel.messages.pofile import read_po
 from babel.util import pathmatch
 from flask import Flask, render_template_string
 
-from tessera.engines.expressions import ExpressionErrors, check, parse
+from tessera.engines.expressions import ExpressionError, ExpressionErrors, check, parse
 from tessera.engines.messages import Listing, Phrase
 from tessera.platform import i18n
 from tessera.platform.models import User
@@ -188,6 +188,14 @@ def _templates(value: object) -> set[str]:
     return set()
 
 
+#: a name in a formula's message: `account.industry`, [Amount], [Account].[Industry]
+_NAME = re.compile(r"`[^`]*`|\[[^\]]*\](?:\.\[[^\]]*\])*")
+
+
+def _unnamed(message: str) -> str:
+    return _NAME.sub("NAME", message)
+
+
 def test_every_part_of_a_formula_error_has_a_chinese_translation() -> None:
     """Not only every marked template: every template a formula error is really made of (a
     part built from an unmarked string would stay English in a Chinese sentence)."""
@@ -201,7 +209,8 @@ def test_every_part_of_a_formula_error_has_a_chinese_translation() -> None:
                 for error in errors.errors:
                     used |= _templates(error.phrase)
                     english, zh = i18n.error_text(error, "en"), i18n.error_text(error, "zh-CN")
-                    assert english == error.message
+                    # the English reader's sentence is the message, a field named by its label
+                    assert _unnamed(english) == _unnamed(error.message)
                     assert zh != english and re.search(r"[\u4e00-\u9fff]", zh), zh
     assert len(used) > 60
     assert sorted(t for t in used if not chinese.get(t)) == []
@@ -227,3 +236,43 @@ def test_the_parts_of_a_sentence_are_translated_before_it_is_filled() -> None:
     # a translation that does not fit its params falls back to the English sentence
     broken = Phrase("%(subject)s; only numbers can be negated", other=subject)
     assert i18n.error_text(broken, "zh-CN") == str(broken)
+
+
+def _formula_error(source: str) -> ExpressionError:
+    with pytest.raises(ExpressionErrors) as info:
+        check(parse(source, schema=SCHEMA, entity="deal"), SCHEMA, "deal")
+    return info.value.errors[0]
+
+
+@pytest.mark.parametrize(
+    ("source", "english", "chinese"),
+    [
+        # labelled in both languages: each reader reads the label of their own, in brackets
+        (
+            "[金额] = name",
+            "[Amount] is a number; it cannot be compared with [Name], which is a text",
+            "[金额]是数字；不能与[名称]（文本）比较",
+        ),
+        # no label at all: the key, in the quotes of the reader's language
+        ("NOT qty", "NOT needs yes/no values; `qty` is a number", "NOT 需要“是/否”值；“qty”是数字"),
+        # an English label only: a Chinese reader gets the key, not another language's label
+        (
+            "NOT discount",
+            "NOT needs yes/no values; [Discount] is a decimal number",
+            "NOT 需要“是/否”值；“discount”是小数",
+        ),
+        # a path: each step by its label where it has one in that language
+        (
+            "account.industry + 1",
+            "[Account].[Industry] is a choice; it cannot be added to a number; use & to join texts",
+            "“account.[行业]”是单选值；不能与数字相加；连接文本请使用 &",
+        ),
+    ],
+)
+def test_a_formula_error_names_fields_as_the_reader_writes_them(
+    source: str, english: str, chinese: str
+) -> None:
+    error = _formula_error(source)
+    assert i18n.error_text(error, "en") == english
+    assert i18n.error_text(error, "zh-CN") == chinese
+    assert "[" not in error.message  # logs and the CLI keep the keys

@@ -56,7 +56,7 @@ def _system_fields(entity: EntityModel | None) -> dict[str, FieldSpec]:
 
 
 def _field_spec(app: AppModel, entity: EntityModel, f: FieldModel) -> FieldSpec:
-    labels = {k or "en": v for k, v in f.labels.items()}
+    labels = dict(f.labels)  # a plain label is stored under "": it is every language's
     kind, spec = f.kind, f.spec
     key = f.key
     scale = spec.get("_stored", spec).get("scale") if spec.get("_stored", spec) else None
@@ -113,7 +113,7 @@ def to_expr_schema(app: AppModel) -> ExprSchema:
     for entity in app.entities:
         fields = _system_fields(entity)
         fields.update({f.key: _field_spec(app, entity, f) for f in entity.fields})
-        labels = {k or "en": v for k, v in entity.labels.items()}
+        labels = dict(entity.labels)
         entities[entity.key] = EntitySpec(entity.key, entity.table, fields, labels)
     # records that link here: REVERSE relations named <entity>__<link field>
     for entity in app.entities:

@@ -2,7 +2,9 @@
 
 It turns an :class:`Expression` into a tree of :class:`Typed` nodes that the back ends compile
 from, and collects every problem it can find in one pass (an unknown field does not hide a type
-error elsewhere).  Messages name the field and the types in the words the builder uses.
+error elsewhere).  Messages name the field and the types in the words the builder uses: a
+field as the reader writes it (:func:`.names.field_name`: `amount` in the English sentence,
+``[金额]`` to a Chinese reader, ``[Amount]`` to an English one).
 
 Each message is a :class:`~tessera.engines.messages.Phrase` built from phrases: what an operand
 is (:func:`subject`, “`amount` is a number”), the other operand (:func:`obj`), type names
@@ -20,7 +22,7 @@ from . import ast
 from . import types as T
 from .errors import ExpressionError, ExpressionErrors, code
 from .expression import Expression
-from .names import Segment, Step, resolve, target_of
+from .names import Segment, Step, field_name, resolve, target_of
 from .registry import DIALECTS, REGISTRY, Function, unknown_function
 from .schema import EntitySpec, ExprSchema, Relation
 from .schema import ValueType as V
@@ -87,13 +89,16 @@ def literal(text: str) -> Phrase:
     return Phrase(_l('"%(text)s"'), text=text)
 
 
+def named(t: Typed, n: ast.Field) -> Phrase:
+    """A field operand by name: by its labels once resolved, else by the keys written."""
+    return field_name(t.steps) if t.steps else code(".".join(n.path))
+
+
 def subject(t: Typed) -> Phrase:
     """How a message names an operand: the field, the literal, or its type."""
     n = t.node
     if isinstance(n, ast.Field):
-        return Phrase(
-            _l("%(what)s is %(type)s"), what=code(".".join(n.path)), type=T.phrase(t.type)
-        )
+        return Phrase(_l("%(what)s is %(type)s"), what=named(t, n), type=T.phrase(t.type))
     if isinstance(n, ast.Literal) and isinstance(n.value, str):
         return Phrase(_l("%(what)s is %(type)s"), what=literal(n.value), type=T.phrase(t.type))
     return Phrase(_l("this is %(type)s"), type=T.phrase(t.type))
@@ -105,9 +110,7 @@ def obj(t: Typed) -> Phrase:
     if isinstance(n, ast.Literal) and isinstance(n.value, str):
         return Phrase(_l("the text %(text)s"), text=literal(n.value))
     if isinstance(n, ast.Field):
-        return Phrase(
-            _l("%(field)s, which is %(type)s"), field=code(".".join(n.path)), type=T.phrase(t.type)
-        )
+        return Phrase(_l("%(field)s, which is %(type)s"), field=named(t, n), type=T.phrase(t.type))
     return T.phrase(t.type)
 
 

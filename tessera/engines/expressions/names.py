@@ -3,20 +3,21 @@
 A path segment written bare (``amount``) must be a field key; a segment in brackets
 (``[金额]``, ``[Amount]``, ``[amount]``) may be a key or a label in any locale.  Resolution turns
 both into keys so the stored AST never depends on labels; :func:`label_namer` goes the other way
-for the editor.  A bracketed name matching more than one field is an error naming all of them:
-guessing would silently change what a formula means when someone adds a field.
+for the editor, and :func:`field_name` for messages (a field named as the reader writes it).
+A bracketed name matching more than one field is an error naming all of them: guessing would
+silently change what a formula means when someone adds a field.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from tessera.engines.messages import Listing, Phrase, _l
 
-from .errors import ExpressionError, code
-from .schema import EntitySpec, ExprSchema, FieldSpec, Relation, ValueType
+from .errors import ExpressionError, FieldName, code
+from .schema import EntitySpec, ExprSchema, FieldSpec, Relation, ValueType, label_in
 
 TO_MANY = frozenset({Relation.CHILDREN, Relation.REVERSE, Relation.MULTI_LINK})
 
@@ -84,7 +85,7 @@ def resolve(
         if current is None:
             message = Phrase(
                 _l("%(field)s is not a link to other records, so it has no field %(name)s"),
-                field=code(steps[-1].field.key),
+                field=field_name(steps[-1:]),
                 name=code(seg.text),
             )
             return steps, [ExpressionError.of("not_a_link", message, seg.start, seg.end)]
@@ -121,24 +122,42 @@ def resolve(
     return steps, []
 
 
+def usable_labels(entity: EntitySpec, fs: FieldSpec) -> Mapping[str, str]:
+    """The labels of ``fs`` that, written in brackets, mean ``fs`` and nothing else in
+    ``entity``: not one with a ``]`` in it, nor one another field shares as label or key."""
+    return {
+        locale: label
+        for locale, label in fs.labels.items()
+        if "]" not in label and len(_matches(entity, Segment(label, True, 0, 0))) == 1
+    }
+
+
+def field_name(steps: Sequence[Step]) -> FieldName:
+    """The resolved path ``steps`` as a message names it: its keys in the English sentence,
+    the reader's labels when shown (:class:`~.errors.FieldName`)."""
+    return FieldName(
+        [step.field.key for step in steps],
+        [usable_labels(step.entity, step.field) for step in steps],
+    )
+
+
 def label_namer(
     schema: ExprSchema, entity: EntitySpec, locale: str | None
 ) -> Callable[[Sequence[str]], list[str]]:
-    """A namer for :func:`ast.to_source` that prints ``[Label]`` in ``locale`` where one exists."""
+    """A namer for :func:`ast.to_source` that prints ``[Label]`` in ``locale`` where one exists
+    (the same names a message shows that reader: :func:`field_name`)."""
 
     def name(path: Sequence[str]) -> list[str]:
         out: list[str] = []
         current: EntitySpec | None = entity
         for key in path:
             fs = current.fields.get(key) if current is not None else None
-            label = fs.labels.get(locale) if fs is not None and locale else None
-            usable = (
-                label is not None
-                and current is not None
-                and "]" not in label
-                and len(_matches(current, Segment(label, True, 0, 0))) == 1
+            label = (
+                label_in(usable_labels(current, fs), locale)
+                if fs is not None and current is not None and locale
+                else None
             )
-            out.append(f"[{label}]" if usable else key)
+            out.append(key if label is None else f"[{label}]")
             current = target_of(schema, fs) if fs is not None else None
         return out
 

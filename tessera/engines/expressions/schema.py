@@ -62,9 +62,8 @@ class FieldSpec:
 
     key: str
     value_type: ValueType
-    labels: Mapping[str, str] = field(
-        default_factory=dict
-    )  # locale -> label, e.g. {"zh-CN": "金额"}
+    #: locale -> label, e.g. ``{"zh-CN": "金额"}``; ``""`` is a label for every language
+    labels: Mapping[str, str] = field(default_factory=dict)
     column: str | None = None
     relation: Relation = Relation.SCALAR
     target: str | None = None
@@ -72,6 +71,25 @@ class FieldSpec:
     junction: tuple[str, str, str] | None = None
     options: tuple[str, ...] = ()  # option keys of select / multi select fields
     scale: int | None = None  # decimal places of decimal / currency fields
+
+
+def label_in(labels: Mapping[str, str], locale: str) -> str | None:
+    """The label a reader of ``locale`` writes: the locale's own (``zh-CN``), else its
+    language's (``zh``, then ``zh-TW``), else one for every language (``""``); None when the
+    definition gives none in that language.
+
+    Unlike the pages' fallback (English, then the key as words), it never borrows another
+    language: a formula names such a field by its key, which every formula accepts.
+    """
+    if locale in labels:
+        return labels[locale]
+    language = locale.split("-", 1)[0]
+    if language in labels:
+        return labels[language]
+    for tag, label in labels.items():
+        if tag.split("-", 1)[0] == language:
+            return label
+    return labels.get("")
 
 
 @dataclass(frozen=True)

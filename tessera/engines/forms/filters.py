@@ -84,6 +84,9 @@ class FilterCompiler:
     def formula(self, source: str, path: str = "filter") -> sa.ColumnElement[bool]:
         try:
             expr = ex.parse(source, schema=self.schema, entity=self.entity.key)
+            # a hidden field is refused before the type check, whose messages would name it
+            # (by its label, in the reader's language) and say what type it is
+            self._refuse_hidden(expr, path)
             checked = ex.check(
                 expr, self.schema, self.entity.key, need_sql=True, dialect=self.dialect
             )
@@ -94,15 +97,6 @@ class FilterCompiler:
                     for e in error.errors
                 ]
             ) from None
-        if self.hidden is not None:
-            for ref in sorted(ex.references(expr)):
-                if self._hidden_path(ref):
-                    raise ValidationFailed.one(
-                        path,
-                        _l("there is no field “%(key)s”"),
-                        "unknown_field",
-                        key=_name(".".join(ref)),
-                    )
         if checked.type.kind is not ex.ValueType.BOOLEAN:
             raise ValidationFailed.one(
                 path, _l("a filter must be a yes/no formula"), "not_a_condition"
@@ -112,6 +106,19 @@ class FilterCompiler:
             checked, tables, self.context, self.dialect
         )
         return condition
+
+    def _refuse_hidden(self, expr: ex.Expression, path: str) -> None:
+        """A formula reading a field the actor may not see is refused like an unknown field."""
+        if self.hidden is None:
+            return
+        for ref in sorted(ex.references(expr)):
+            if self._hidden_path(ref):
+                raise ValidationFailed.one(
+                    path,
+                    _l("there is no field “%(key)s”"),
+                    "unknown_field",
+                    key=_name(".".join(ref)),
+                )
 
     def _hidden_path(self, path: Sequence[str]) -> bool:
         """Whether a formula path (``account.annual_revenue``) reads a hidden field."""

@@ -124,6 +124,12 @@ def test_hidden_fields_vanish_and_refuse_filters(conn: sa.Connection) -> None:
         with pytest.raises(ValidationFailed) as failed:
             service.list("customer", query)
         assert failed.value.errors[0].path.startswith(("sort[0]", "filter"))
+    # a formula misusing a hidden field is refused as naming no field, before the type check
+    # could say what the field is (and name it by its label)
+    with pytest.raises(ValidationFailed) as failed:
+        service.list("customer", ListQuery(filter="-api_key > 0"))
+    (error,) = failed.value.errors
+    assert (error.code, error.message) == ("unknown_field", "there is no field “api_key”")
     assert service.list("customer", ListQuery(search="k-ada")).records == []
     with pytest.raises(ValidationFailed) as refused:
         service.update("customer", record["id"], {"api_key": "new"})

@@ -152,7 +152,8 @@ def test_a_formula_filters_errors_are_translated_with_their_parts(
     kit: object, app: Flask, user_factory: Callable[..., User], token_for: Token
 ) -> None:
     """The sentence, the type names and the quotes of a formula error follow the caller's
-    language; the field and the text the caller wrote stay as written."""
+    language; a field without a label (``qty``) and the text the caller wrote stay as
+    written."""
     for locale, unknown, wrong_type in (
         ("zh-CN", "“item”没有字段“nmae”；您是想用“name”、“number”吗？",
          "“qty”是数字；不能与文本“many”比较"),
@@ -168,4 +169,22 @@ def test_a_formula_filters_errors_are_translated_with_their_parts(
             assert response.status_code == 400
             problem = response.get_json()
             assert problem["errors"] == [{"path": "filter", "message": message, "code": code}]
+            assert problem["detail"] == f"filter: {message}"
+
+
+def test_a_formula_filter_names_a_labelled_field_by_the_callers_label(
+    kit: object, app: Flask, user_factory: Callable[..., User], token_for: Token
+) -> None:
+    """``price`` is labelled “Price”/“价格”: the problem names it as the caller would write
+    it in their language, however the filter wrote it, in the ``detail`` too."""
+    for locale, message in (
+        ("zh-CN", "[价格]是金额；不能与文本“many”比较"),
+        ("en", '[Price] is a currency amount; it cannot be compared with the text "many"'),
+    ):
+        api = Api(app.test_client(), token_for(user_factory(locale=locale)))
+        for source in ('price > "many"', '[价格] > "many"', '[Price] > "many"'):
+            problem = api.get("/item", query_string={"filter": source}).get_json()
+            assert problem["errors"] == [
+                {"path": "filter", "message": message, "code": "formula_type"}
+            ]
             assert problem["detail"] == f"filter: {message}"

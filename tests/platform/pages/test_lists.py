@@ -241,7 +241,14 @@ def test_unknown_apps_entities_and_records_are_404(
 def test_a_formula_filters_error_is_shown_in_the_readers_language(
     deals: Platform, web: Web, user_factory: Callable[..., User]
 ) -> None:
-    web.sign_in(user_factory(locale="zh-CN").email)
-    response = web.client.get(DEALS + "?formula=" + quote('amount > "lots"'))
-    assert response.status_code == 400
-    assert "“amount”是金额；不能与文本“lots”比较" in response.get_data(as_text=True)
+    """The field is named by its label in the reader's language, however it was written."""
+    for locale, message in (
+        ("zh-CN", "[金额]是金额；不能与文本“lots”比较"),
+        ("en", "[Amount] is a currency amount; it cannot be compared with the text &#34;lots&#34;"),
+    ):
+        web.sign_in(user_factory(locale=locale).email)
+        for formula in ('amount > "lots"', '[金额] > "lots"'):
+            response = web.client.get(DEALS + "?formula=" + quote(formula))
+            assert response.status_code == 400
+            assert message in response.get_data(as_text=True)
+        web.sign_out()
