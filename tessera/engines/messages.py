@@ -182,13 +182,13 @@ def _pick(texts: Any, fallback: str, locale: str) -> str:
 
 class Term(Phrase):
     """A word the English sentence writes as it is stored (a type key such as ``long_text``)
-    and other languages translate from its msgid in words (``long text``)::
+    and the pages show by its name, translated from its msgid (``Long text``)::
 
         Phrase(_l("Change the field %(field)s from %(old)s to %(new)s"),
-               field=..., old=Term(_l("long text"), "long_text"), new=Term(_l("text"), "text"))
+               field=..., old=Term(_l("Long text"), "long_text"), new=Term(_l("Text"), "text"))
 
-    ``str(term)`` is ``english``; the platform translates ``template`` like any phrase (so an
-    English page reads the words, and the CLI and the logs the key, as they always have).
+    ``str(term)`` is ``english``; the platform translates ``template`` like any phrase (so a
+    page reads the name, and the CLI and the logs the key, as they always have).
     """
 
     __slots__ = ("english",)
