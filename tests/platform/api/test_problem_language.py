@@ -81,8 +81,8 @@ BAD_VALUES = {
     ),
     "stage": (
         "lost",
-        "“lost” is not one of the options: new, won, on_hold",
-        "“lost”不在选项中：new, won, on_hold",
+        "“lost” is not one of the options: New, Won, On hold",
+        "“lost”不在选项中：新建、赢单、On hold",  # by the labels the caller reads
     ),
     "code": (
         "x" * 300,

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from babel import Locale, UnknownLocaleError
 
 from tessera.engines.expressions.schema import ValueType
-from tessera.engines.messages import Refusal, _l
+from tessera.engines.messages import Localised, Refusal, _l
 from tessera.engines.messages import pick_label as pick_label  # field types import it here
 
 Spec = Mapping[str, Any]
@@ -303,6 +303,15 @@ def option_label(spec: Spec, key: str, locale: str) -> str:
         if isinstance(option, dict) and option["key"] == key and "label" in option:
             return pick_label(option["label"], locale, "") or humanise(key)
     return humanise(key)
+
+
+def option_named(option: str | Mapping[str, Any]) -> Localised:
+    """An option as a message names it to people: its label in the reader's language, its
+    key as words where it has none (what :func:`option_label` shows, and what an import
+    carries), never the bare key only the definition knows."""
+    if isinstance(option, str):
+        return Localised.of(None, humanise(option))
+    return Localised.of(option.get("label") or None, humanise(str(option["key"])))
 
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
