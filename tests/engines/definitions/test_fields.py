@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from tessera.engines.definitions import PlatformTables, apply, compile_app, plan, schema_transaction
 from tessera.engines.definitions.fields import FIELD_TYPES, InvalidValue, field_type, type_name
+from tessera.engines.definitions.fields.base import OPERATOR_NAMES, operator_name
 from tessera.engines.definitions.fields.choice import OPTIONS_NAMED
 from tessera.engines.definitions.tables import record_values, row_values
 from tessera.engines.messages import Phrase
@@ -291,6 +292,14 @@ def test_a_refused_option_lists_the_options_as_people_see_them() -> None:
         assert str(caught.value) == "“lost” is not one of the options: Won, On hold"
         options = caught.value.params["options"]
         assert [o.pick("zh-CN") for o in options] == ["赢单", "On hold"]
+
+
+def test_every_operator_a_type_offers_has_a_name() -> None:
+    """Messages and the filter editor name operators from one table: none goes without."""
+    offered = {op for kind in FIELD_TYPES.values() for op in kind.operators}
+    assert offered <= set(OPERATOR_NAMES)
+    assert operator_name("gt") == Phrase("is more than")
+    assert operator_name("bigger") == "bigger"  # no operator: as it is written
 
 
 def test_a_long_list_of_options_is_named_by_its_first_ones() -> None:
