@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from tessera.engines.definitions.fields.base import OPERATOR_NAMES
+
 #: text shown by the JavaScript, keyed by its English source
 STRINGS = {
     "%(n)s columns": _l("%(n)s columns"),
@@ -182,33 +184,9 @@ STRINGS = {
     "values, separated by commas": _l("values, separated by commas"),
 }
 
-#: filter operators, as the view designer names them
-OPERATORS = {
-    "between": _l("is between"),
-    "contains": _l("contains"),
-    "ends_with": _l("ends with"),
-    "eq": _l("is"),
-    "ge": _l("is at least"),
-    "gt": _l("is more than"),
-    "has_all": _l("has all of"),
-    "has_any": _l("has any of"),
-    "has_none": _l("has none of"),
-    "in": _l("is one of"),
-    "in_last_days": _l("in the last days"),
-    "in_next_days": _l("in the next days"),
-    "is_empty": _l("is empty"),
-    "is_not_empty": _l("is not empty"),
-    "le": _l("is at most"),
-    "lt": _l("is less than"),
-    "ne": _l("is not"),
-    "not_contains": _l("does not contain"),
-    "not_in": _l("is none of"),
-    "starts_with": _l("starts with"),
-    "this_month": _l("this month"),
-    "this_week": _l("this week"),
-    "today": _l("is today"),
-    "within_box": _l("is within the area"),
-}
+#: filter operators, as the view designer names them: the engines' table (their messages
+#: name operators by it too), translated here
+OPERATORS = {op: _l(name) for op, name in OPERATOR_NAMES.items()}
 
 
 def strings() -> dict[str, str]:

@@ -14,11 +14,14 @@ from babel.messages.pofile import read_po
 from babel.util import pathmatch
 from flask import Flask, render_template_string
 
+from tessera.engines.definitions import validate
 from tessera.engines.expressions import ExpressionError, ExpressionErrors, check, parse
 from tessera.engines.messages import Listing, Phrase
 from tessera.platform import i18n
 from tessera.platform.models import User
 from tests.conftest import Web
+from tests.engines.definitions.factories import tweak
+from tests.engines.definitions.test_validate import SALES
 from tests.engines.expressions.conftest import SCHEMA
 from tests.engines.expressions.test_error_words import ENGLISH as FORMULA_ENGLISH
 
@@ -214,6 +217,18 @@ def test_every_part_of_a_formula_error_has_a_chinese_translation() -> None:
                     assert zh != english and re.search(r"[\u4e00-\u9fff]", zh), zh
     assert len(used) > 60
     assert sorted(t for t in used if not chinese.get(t)) == []
+
+
+def test_a_filter_operator_is_named_as_the_filter_editor_names_it() -> None:
+    """A view's filter whose operator does not fit its field's type is told with the
+    operator's name in the reader's language, not its key (``starts_with``)."""
+    doc = tweak(
+        SALES, lambda d: d["entities"][1]["views"][2]["filters"][0].update(op="starts_with")
+    )
+    (error,) = validate(doc)
+    assert error.code == "bad_operator"
+    assert error.message == "“starts with” cannot filter fields of type “Single choice”"
+    assert i18n.error_text(error, "zh-CN") == "“开头是”不能用于筛选“单选”类型的字段"
 
 
 def test_the_parts_of_a_sentence_are_translated_before_it_is_filled() -> None:

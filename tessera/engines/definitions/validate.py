@@ -25,7 +25,7 @@ from jsonschema.exceptions import (
 from tessera.engines.definitions.autonumber import pattern_problem
 from tessera.engines.definitions.errors import DefinitionError, PathElement, phrased
 from tessera.engines.definitions.fields import FIELD_TYPES, InvalidValue, type_name
-from tessera.engines.definitions.fields.base import option_keys
+from tessera.engines.definitions.fields.base import operator_name, option_keys
 from tessera.engines.definitions.format import FormatError, schema_validator, upgrade
 from tessera.engines.definitions.references import (
     RESERVED_KEYS,
@@ -543,7 +543,7 @@ def views(ctx: Ctx, entity: Doc) -> Iterator[Problem]:
                     "bad_operator",
                     Phrase(
                         _l("“%(op)s” cannot filter fields of type “%(type)s”"),
-                        op=flt["op"],
+                        op=operator_name(str(flt["op"])),  # as the filter editor names it
                         type=type_name(f["type"]),
                     ),
                 )

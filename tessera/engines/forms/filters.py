@@ -26,10 +26,15 @@ import sqlalchemy as sa
 
 from tessera.engines import expressions as ex
 from tessera.engines.definitions import AppModel, EntityModel, FieldModel
-from tessera.engines.definitions.fields.base import CHOICE_OPS, DATE_OPS, ORDER_OPS
+from tessera.engines.definitions.fields.base import (
+    CHOICE_OPS,
+    DATE_OPS,
+    ORDER_OPS,
+    operator_name,
+)
 from tessera.engines.forms.errors import FieldError, ValidationFailed
 from tessera.engines.forms.values import UNKNOWN_FIELD
-from tessera.engines.messages import _l
+from tessera.engines.messages import Listing, Phrase, _l
 
 MAX_DEPTH = 8
 MAX_LEAVES = 100
@@ -59,6 +64,12 @@ def _name(text: Any) -> str:
     """A caller's field name, shortened for an error message."""
     shown = str(text)
     return shown if len(shown) <= 40 else shown[:40] + "…"
+
+
+def _operator_written(op: str) -> Phrase:
+    """An operator a filter may use, as a caller writes it and as people name it: a JSON
+    filter needs the key (``gt``), a reader its meaning (“大于”): ``gt (is more than)``."""
+    return Phrase(_l("%(key)s (%(name)s)"), key=op, name=operator_name(op))
 
 
 class FilterCompiler:
@@ -196,9 +207,9 @@ class FilterCompiler:
                 f"{path}.op",
                 _l("“%(op)s” is not an operator for “%(key)s”; use one of %(operators)s"),
                 "bad_operator",
-                op=_name(op),
+                op=operator_name(_name(op)),
                 key=key,
-                operators=", ".join(operators),
+                operators=Listing(_operator_written(o) for o in operators),
             )
         try:
             return self._condition(key, f, op, value)

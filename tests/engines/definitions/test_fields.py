@@ -12,6 +12,8 @@ import sqlalchemy as sa
 
 from tessera.engines.definitions import PlatformTables, apply, compile_app, plan, schema_transaction
 from tessera.engines.definitions.fields import FIELD_TYPES, InvalidValue, field_type, type_name
+from tessera.engines.definitions.fields.base import OPERATOR_NAMES, operator_name
+from tessera.engines.definitions.fields.choice import OPTIONS_NAMED
 from tessera.engines.definitions.tables import record_values, row_values
 from tessera.engines.messages import Phrase
 
@@ -275,6 +277,39 @@ def test_an_option_without_a_label_is_its_key_as_words() -> None:
     assert multi.from_import(spec, "On hold, Closed won") == ["closed_won", "on_hold"]
     with pytest.raises(InvalidValue, match="not one of the options"):
         select.validate(spec, "Won")
+
+
+def test_a_refused_option_lists_the_options_as_people_see_them() -> None:
+    """Not the keys only the definition knows: each option by its label in the reader's
+    language (``pick``), its key as words where it has none; in a multi select too."""
+    spec: dict[str, Any] = {
+        "key": "f",
+        "options": [{"key": "won", "label": {"en": "Won", "zh-CN": "赢单"}}, "on_hold"],
+    }
+    for kind, value in (("select", "lost"), ("multi_select", ["lost"])):
+        with pytest.raises(InvalidValue) as caught:
+            field_type(kind).validate(spec, value)
+        assert str(caught.value) == "“lost” is not one of the options: Won, On hold"
+        options = caught.value.params["options"]
+        assert [o.pick("zh-CN") for o in options] == ["赢单", "On hold"]
+
+
+def test_every_operator_a_type_offers_has_a_name() -> None:
+    """Messages and the filter editor name operators from one table: none goes without."""
+    offered = {op for kind in FIELD_TYPES.values() for op in kind.operators}
+    assert offered <= set(OPERATOR_NAMES)
+    assert operator_name("gt") == Phrase("is more than")
+    assert operator_name("bigger") == "bigger"  # no operator: as it is written
+
+
+def test_a_long_list_of_options_is_named_by_its_first_ones() -> None:
+    spec = {"key": "city", "options": [f"city_{n}" for n in range(25)]}
+    with pytest.raises(InvalidValue) as caught:
+        field_type("select").validator(spec)("Atlantis")
+    first = ", ".join(f"City {n}" for n in range(OPTIONS_NAMED))
+    assert str(caught.value) == (
+        f"“Atlantis” is not one of the options: {first} and {25 - OPTIONS_NAMED} more"
+    )
 
 
 def test_every_field_type_names_itself() -> None:

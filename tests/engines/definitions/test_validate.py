@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tessera.engines.definitions import InvalidDefinition, compile_app, validate
-from tessera.engines.messages import Phrase
+from tessera.engines.messages import Listing, Localised, Phrase
 
 from .factories import Doc, tweak
 
@@ -493,7 +493,7 @@ def test_messages_speak_to_business_users() -> None:
     error = validate(tweak(SALES, lambda d: deal_field("stage")(d).update(default="closed")))[0]
     assert (
         error.message == "the default is not valid: “closed” is not one of the options: "
-        "qualify, proposal, won, lost"
+        "Qualify, Proposal, Won, Lost"  # unlabelled options: their keys as words, as shown
     )
     assert error.path == ("entities", 1, "fields", idx("stage"), "default")
 
@@ -513,7 +513,9 @@ def test_errors_keep_their_words_apart_from_their_values() -> None:
         "problem": Phrase(
             "“%(value)s” is not one of the options: %(options)s",
             value="closed",
-            options="qualify, proposal, won, lost",
+            options=Listing(
+                Localised.of(None, words) for words in ("Qualify", "Proposal", "Won", "Lost")
+            ),
         )
     }
 

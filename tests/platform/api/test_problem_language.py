@@ -5,6 +5,7 @@ Titles, details and messages are translated; field paths and codes are not.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from flask import Flask
@@ -81,8 +82,8 @@ BAD_VALUES = {
     ),
     "stage": (
         "lost",
-        "“lost” is not one of the options: new, won, on_hold",
-        "“lost”不在选项中：new, won, on_hold",
+        "“lost” is not one of the options: New, Won, On hold",
+        "“lost”不在选项中：新建、赢单、On hold",  # by the labels the caller reads
     ),
     "code": (
         "x" * 300,
@@ -188,3 +189,21 @@ def test_a_formula_filter_names_a_labelled_field_by_the_callers_label(
                 {"path": "filter", "message": message, "code": "formula_type"}
             ]
             assert problem["detail"] == f"filter: {message}"
+
+
+def test_a_filter_operator_that_does_not_fit_is_named_in_the_callers_language(
+    kit: object, app: Flask, user_factory: Callable[..., User], token_for: Token
+) -> None:
+    """The operator the caller sent by its name; those that fit by the key a JSON filter
+    writes, each with its name (``eq（等于）``)."""
+    api = Api(app.test_client(), token_for(user_factory(locale="zh-CN")))
+    bad = json.dumps({"field": "active", "op": "gt", "value": 1})
+    problem = api.get("/item", query_string={"filter": bad}).get_json()
+    assert problem["errors"] == [
+        {
+            "path": "filter.op",
+            "message": "“大于”不是“active”可用的运算符；请使用以下之一："
+            "eq（等于）、ne（不等于）、is_empty（为空）、is_not_empty（不为空）",
+            "code": "bad_operator",
+        }
+    ]

@@ -127,6 +127,26 @@ def test_options_without_a_label_export_as_words_and_import_back(
     ]
 
 
+def test_a_bad_option_is_reported_with_the_options_as_the_importer_reads_them(
+    signed_in: tuple[Web, Api], kit: Platform
+) -> None:
+    """A zh-CN importer reads which options there are by their Chinese labels (an unlabelled
+    one by its key as words), in Chinese, in the report's row: not the keys ``new, won``."""
+    web, _api = signed_in
+    bad = "名称,Stage,Tags\n螺栓,已成交,Red\n螺母,赢单,Pink\n"
+    location = upload(web, bad.encode()).headers["Location"]
+    start(web, location)
+    run_imports(kit)
+    result = status(web, location)
+    assert (result["created"], result["error_rows"]) == (0, 2), result
+    with web.client.get(result["report_url"]) as download:
+        report = list(csv.reader(io.StringIO(download.get_data().decode("utf-8-sig"))))
+    assert sorted(report[1:]) == [
+        ["2", "Stage", "已成交", "“已成交”不在选项中：新建、赢单、On hold"],
+        ["3", "Tags", "Pink", "“Pink”不在选项中：Red、Green、Blue"],
+    ]
+
+
 def test_a_lookup_of_a_select_exports_the_options_label() -> None:
     """A lookup reads a select of another entity: its cell names the option as that select
     does (label, else the key as words), not by its key."""

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from babel import Locale, UnknownLocaleError
 
 from tessera.engines.expressions.schema import ValueType
-from tessera.engines.messages import Refusal, _l
+from tessera.engines.messages import Localised, Phrase, Refusal, _l
 from tessera.engines.messages import pick_label as pick_label  # field types import it here
 
 Spec = Mapping[str, Any]
@@ -47,6 +47,43 @@ DATE_OPS = (*ORDER_OPS, "in_last_days", "in_next_days", "today", "this_week", "t
 CHOICE_OPS = ("eq", "ne", "in", "not_in", "is_empty", "is_not_empty")
 MULTI_OPS = ("has_any", "has_all", "has_none", "is_empty", "is_not_empty")
 EMPTY_OPS = ("is_empty", "is_not_empty")
+
+#: every operator as the builder's filter editor names it to people (``gt`` is “is more
+#: than”, “大于”), for the editor and for messages that name an operator: one table, beside
+#: the types' lists of operators, that the builder reads too
+OPERATOR_NAMES = {
+    "between": _l("is between"),
+    "contains": _l("contains"),
+    "ends_with": _l("ends with"),
+    "eq": _l("is"),
+    "ge": _l("is at least"),
+    "gt": _l("is more than"),
+    "has_all": _l("has all of"),
+    "has_any": _l("has any of"),
+    "has_none": _l("has none of"),
+    "in": _l("is one of"),
+    "in_last_days": _l("in the last days"),
+    "in_next_days": _l("in the next days"),
+    "is_empty": _l("is empty"),
+    "is_not_empty": _l("is not empty"),
+    "le": _l("is at most"),
+    "lt": _l("is less than"),
+    "ne": _l("is not"),
+    "not_contains": _l("does not contain"),
+    "not_in": _l("is none of"),
+    "starts_with": _l("starts with"),
+    "this_month": _l("this month"),
+    "this_week": _l("this week"),
+    "today": _l("is today"),
+    "within_box": _l("is within the area"),
+}
+
+
+def operator_name(op: str) -> Phrase | str:
+    """An operator as a message names it, in the reader's language (“is more than”, “大于”);
+    a text that is no operator as it is written."""
+    name = OPERATOR_NAMES.get(op)
+    return op if name is None else Phrase(name)
 
 
 class InvalidValue(Refusal):
@@ -303,6 +340,15 @@ def option_label(spec: Spec, key: str, locale: str) -> str:
         if isinstance(option, dict) and option["key"] == key and "label" in option:
             return pick_label(option["label"], locale, "") or humanise(key)
     return humanise(key)
+
+
+def option_named(option: str | Mapping[str, Any]) -> Localised:
+    """An option as a message names it to people: its label in the reader's language, its
+    key as words where it has none (what :func:`option_label` shows, and what an import
+    carries), never the bare key only the definition knows."""
+    if isinstance(option, str):
+        return Localised.of(None, humanise(option))
+    return Localised.of(option.get("label") or None, humanise(str(option["key"])))
 
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")

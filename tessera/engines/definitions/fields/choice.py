@@ -22,10 +22,11 @@ from tessera.engines.definitions.fields.base import (
     normalise,
     option_keys,
     option_label,
+    option_named,
     pick_label,
 )
 from tessera.engines.expressions.schema import ValueType
-from tessera.engines.messages import _l
+from tessera.engines.messages import Listing, Phrase, _l
 
 _TRUE = {"true", "yes", "y", "1", "on", "是", "真", "对", "√", "✓", "✔", "t"}
 _FALSE = {"false", "no", "n", "0", "off", "否", "假", "错", "×", "✗", "✘", "f"}
@@ -89,7 +90,24 @@ def _match_option(spec: Spec, value: Any) -> str:
     raise InvalidValue(
         _l("“%(value)s” is not one of the options: %(options)s"),
         value=value,
-        options=", ".join(keys),
+        options=options_named(spec),
+    )
+
+
+#: how many options a refusal names; a select of a hundred cities is told by its first ones
+OPTIONS_NAMED = 10
+
+
+def options_named(spec: Spec) -> Listing | Phrase:
+    """The options of a select as a refusal lists them to people: by their labels in the
+    reader's language (an import carries labels, and a Chinese user knows “赢单”, not
+    ``won``), the first :data:`OPTIONS_NAMED` of them and how many more there are."""
+    options = list(spec.get("options", ()))
+    named = Listing(option_named(o) for o in options[:OPTIONS_NAMED])
+    if len(options) <= OPTIONS_NAMED:
+        return named
+    return Phrase(
+        _l("%(options)s and %(count)s more"), options=named, count=len(options) - OPTIONS_NAMED
     )
 
 
