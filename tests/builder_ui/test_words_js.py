@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,17 +22,22 @@ KEYS = [
 ]  # fmt: skip
 
 
+def node_json(script: str) -> Any:
+    """What the ES module ``script`` prints as JSON, run by Node."""
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", script],
+        capture_output=True, text=True, timeout=30, check=True,
+    )  # fmt: skip
+    return json.loads(done.stdout)
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
 def test_words_js_reads_keys_as_the_server_does() -> None:
     script = (
         f"import {{ humanise }} from {json.dumps(WORDS_JS.as_uri())};\n"
         f"console.log(JSON.stringify({json.dumps(KEYS)}.map(humanise)));"
     )
-    done = subprocess.run(
-        ["node", "--input-type=module", "-e", script],
-        capture_output=True, text=True, timeout=30, check=True,
-    )  # fmt: skip
-    assert json.loads(done.stdout) == [humanise(k) for k in KEYS]
+    assert node_json(script) == [humanise(k) for k in KEYS]
     assert humanise("order_line") == "Order line"
 
 
@@ -53,11 +59,7 @@ def test_the_designer_names_options_as_the_pages_do(locale: str) -> None:
         f"const {{ optionOf }} = await import({json.dumps(DOM_JS.as_uri())});\n"
         f"console.log(JSON.stringify({json.dumps(OPTIONS)}.map(optionOf)));"
     )
-    done = subprocess.run(
-        ["node", "--input-type=module", "-e", script],
-        capture_output=True, text=True, timeout=30, check=True,
-    )  # fmt: skip
     spec = {"options": OPTIONS}
     keys = option_keys(spec)
-    assert json.loads(done.stdout) == [[k, option_label(spec, k, locale)] for k in keys]
+    assert node_json(script) == [[k, option_label(spec, k, locale)] for k in keys]
     assert option_label(spec, "closed_won", locale) == "Closed won"
