@@ -51,6 +51,9 @@ def placement(page: Page, key: str) -> Locator:
 
 def drop_field(page: Page, type_: str, n: int = 0) -> str:
     """Drag a field type from the palette into section ``n``; returns the new field's key."""
+    # the canvas is drawn by the designer's module script after the page loads: count the
+    # fields only once it is there, or a field already on it is taken for the new one
+    page.locator(".canvas-sections .canvas-section").first.wait_for()
     before = set(
         page.locator(".canvas-sections .placement").evaluate_all(
             "els => els.map(e => e.dataset.field)"
