@@ -19,7 +19,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from tessera.builder_ui import blueprint, checks
 from tessera.builder_ui.pages import _app_row, _conn, change_texts, error_json, plan_steps
 from tessera.engines import definitions as defs
-from tessera.platform import apps
+from tessera.platform import app_plans, apps
 from tessera.platform.i18n import error_text
 from tessera.platform.identity.current import require_identity
 
@@ -167,7 +167,7 @@ def api_preview(app: str) -> ResponseReturnValue:
             result = apps.preview(conn, app)
         except (apps.AppError, defs.PlanError) as exc:
             return _problem(400, error_text(exc))
-    plan = [("⚠ " if s["destructive"] else "") + s["text"] for s in plan_steps(result.steps)]
+    plan = [app_plans.flagged(s["text"], s["destructive"]) for s in plan_steps(result.steps)]
     return jsonify(
         {
             "errors": [],

@@ -40,7 +40,12 @@ class PlanLine:
     destructive: bool = False
 
     def __str__(self) -> str:
-        return (WARNING if self.destructive else "") + str(self.message)
+        return flagged(str(self.message), self.destructive)
+
+
+def flagged(text: str, destructive: bool) -> str:
+    """A step's line as one text: ``⚠`` first when the step can lose data."""
+    return (WARNING if destructive else "") + text
 
 
 def lines_of(schema_plan: defs.SchemaPlan) -> tuple[PlanLine, ...]:
